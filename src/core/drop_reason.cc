@@ -39,6 +39,7 @@ constexpr Entry kEntries[] = {
     {"icmp_ignored", "ICMP/ICMPv6 message other than echo request or neighbor solicitation"},
     {"icmp_malformed", "ICMP/ICMPv6 message truncated or invalid"},
     {"ndp_ignored", "neighbor solicitation for an address that is not ours"},
+    {"frame_segmented", "frame spread over several buffers (jumbo): never a request"},
     {"access_denied", "source denied by the access list (no KoD sent)"},
     {"rate_limited", "source over its rate limit (no KoD sent)"},
     {"auth_failed", "unknown key or invalid MAC (no crypto-NAK sent)"},

@@ -42,6 +42,7 @@ enum class DropReason : uint8_t {
   kIcmpIgnored,           // ICMP/ICMPv6 other than echo request / neighbor solicitation
   kIcmpMalformed,         // truncated ICMP, bad ND option or hop limit
   kNdpIgnored,            // neighbor solicitation for another target
+  kFrameSegmented,        // frame spread over several mbufs (larger than any request)
 
   // Policy (later stages of the pipeline).
   kAccessDenied,          // source denied by the access list

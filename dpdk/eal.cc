@@ -1,0 +1,56 @@
+#include "dpdk/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <cctype>
+#include <regex>
+
+namespace tachyon::dp {
+
+bool is_pci_address(const std::string& device) {
+  static const std::regex kPci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
+  return std::regex_match(device, kPci);
+}
+
+std::vector<std::string> eal_arguments(const EalOptions& o) {
+  std::vector<std::string> a{o.program};
+  // --lcores maps lcore ids to CPUs: several lcores may share a CPU (the
+  // control thread sleeps most of the time, a worker never does).
+  std::string lcores = "0@" + std::to_string(o.control_cpu);
+  for (size_t i = 0; i < o.worker_cpus.size(); ++i) {
+    lcores += "," + std::to_string(i + 1) + "@" + std::to_string(o.worker_cpus[i]);
+  }
+  a.push_back("--lcores=" + lcores);
+  a.push_back("--main-lcore=0");
+  if (o.hugepages) {
+    if (o.memory_mb != 0) a.push_back("-m" + std::to_string(o.memory_mb));
+  } else {
+    a.push_back("--no-huge");
+    a.push_back("-m" + std::to_string(o.memory_mb));
+  }
+  a.push_back("--file-prefix=" + o.file_prefix);
+  a.push_back("--no-telemetry");
+  a.push_back("--log-level=" + o.log_level);
+  if (is_pci_address(o.device)) {
+    a.push_back("-a" + o.device);
+  } else {
+    a.push_back("--no-pci");
+    a.push_back("--vdev=" + o.device);
+  }
+  a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
+  return a;
+}
+
+Status init_eal(const EalOptions& o) {
+  std::vector<std::string> args = eal_arguments(o);
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
+    return Status::error(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
+  }
+  return Status();
+}
+
+}  // namespace tachyon::dp

@@ -1,0 +1,37 @@
+// Starting DPDK's Environment Abstraction Layer from tachyond's settings.
+// One EAL per process (a second rte_eal_init fails even after cleanup).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace tachyon::dp {
+
+struct EalOptions {
+  std::string program = "tachyond";
+  bool hugepages = false;      // false: --no-huge -m memory_mb
+  uint32_t memory_mb = 256;    // 0 with hugepages: let DPDK decide
+  std::string file_prefix = "tachyond";
+  uint32_t control_cpu = 0;    // lcore 0 (main) runs here
+  std::vector<uint32_t> worker_cpus;  // lcores 1..N run here
+  std::string device;          // PCI address or vdev string
+  std::string log_level = "error";
+  std::vector<std::string> extra_args;
+};
+
+// The argument vector rte_eal_init() gets: lcore map, memory, file prefix,
+// the one device (PCI allow-list, or vdev with PCI probing off so the EAL
+// never touches another NIC), then the extra arguments.
+std::vector<std::string> eal_arguments(const EalOptions& o);
+
+// True for "0000:3b:00.0" or "3b:00.0".
+bool is_pci_address(const std::string& device);
+
+// rte_eal_init() with eal_arguments(o). Worker lcore i (1-based) runs on
+// worker_cpus[i-1].
+Status init_eal(const EalOptions& o);
+
+}  // namespace tachyon::dp

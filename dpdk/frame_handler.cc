@@ -1,0 +1,577 @@
+#include "dpdk/frame_handler.h"
+
+#include <cstring>
+
+#include "core/ntp_packet.h"
+#include "core/responder.h"
+
+namespace tachyon::dp {
+namespace {
+
+using core::DropReason;
+using core::load_be16;
+using core::load_be32;
+using core::store_be16;
+using core::store_be32;
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherArp = 0x0806;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherVlan = 0x8100;
+constexpr uint16_t kEtherQinQ = 0x88a8;
+constexpr size_t kEthHeader = 14;
+constexpr size_t kVlanTag = 4;
+constexpr size_t kArpLength = 28;
+constexpr size_t kIpv4Header = 20;
+constexpr size_t kIpv6Header = 40;
+constexpr size_t kUdpHeader = 8;
+constexpr uint8_t kProtoIcmp = 1;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIcmpv6 = 58;
+constexpr uint8_t kReplyTtl = 64;
+
+// ICMPv6 types (RFC 4443, RFC 4861).
+constexpr uint8_t kIcmpv6EchoRequest = 128;
+constexpr uint8_t kIcmpv6EchoReply = 129;
+constexpr uint8_t kNeighborSolicitation = 135;
+constexpr uint8_t kNeighborAdvertisement = 136;
+constexpr uint8_t kOptSourceLinkAddress = 1;
+constexpr uint8_t kOptTargetLinkAddress = 2;
+constexpr size_t kNdMessage = 24;  // ICMPv6 header + reserved/flags + target
+constexpr size_t kNdLinkOption = 8;
+
+FrameVerdict drop(DropReason r) noexcept {
+  FrameVerdict v;
+  v.reason = r;
+  return v;
+}
+
+bool is_multicast_mac(const uint8_t* m) noexcept { return (m[0] & 1) != 0; }
+bool is_broadcast_mac(const uint8_t* m) noexcept {
+  static constexpr uint8_t kAllOnes[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  return std::memcmp(m, kAllOnes, 6) == 0;
+}
+
+void swap_bytes(uint8_t* a, uint8_t* b, size_t n) noexcept {
+  uint8_t tmp[16];
+  std::memcpy(tmp, a, n);
+  std::memcpy(a, b, n);
+  std::memcpy(b, tmp, n);
+}
+
+// Ethernet answer: back to the sender, from our own MAC. The VLAN tag, if
+// any, stays as it was.
+void reply_ethernet(uint8_t* f, const PortIdentity& port) noexcept {
+  std::memcpy(f, f + 6, 6);
+  std::memcpy(f + 6, port.mac.data(), 6);
+}
+
+bool is_our_ipv4(const PortIdentity& port, uint32_t a) noexcept {
+  for (size_t i = 0; i < port.ipv4_count; ++i) {
+    if (port.ipv4[i] == a) return true;
+  }
+  return false;
+}
+
+// A source we never answer: answers to it would go to many hosts, nowhere,
+// or back to ourselves (RFC 1122 section 3.2.1.3; RFC 5905 section 9).
+bool is_bad_ipv4_source(const PortIdentity& port, uint32_t a_net) noexcept {
+  const uint32_t a = __builtin_bswap32(a_net);
+  const uint32_t first = a >> 24;
+  if (first == 0 || first == 127 || first >= 224) return true;  // this-net, loopback, multicast, reserved/broadcast
+  for (size_t i = 0; i < port.ipv4_count; ++i) {
+    if (port.ipv4[i] == a_net || port.ipv4_broadcast[i] == a_net) return true;
+  }
+  return false;
+}
+
+const Ipv6Address* find_our_ipv6(const PortIdentity& port, const uint8_t* a) noexcept {
+  for (size_t i = 0; i < port.ipv6_count; ++i) {
+    if (std::memcmp(port.ipv6[i].data(), a, 16) == 0) return &port.ipv6[i];
+  }
+  return nullptr;
+}
+
+bool is_unspecified_ipv6(const uint8_t* a) noexcept {
+  static constexpr uint8_t kZero[16] = {};
+  return std::memcmp(a, kZero, 16) == 0;
+}
+
+bool is_bad_ipv6_source(const PortIdentity& port, const uint8_t* a) noexcept {
+  static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static constexpr uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (a[0] == 0xff) return true;  // multicast
+  if (is_unspecified_ipv6(a) || std::memcmp(a, kLoopback, 16) == 0) return true;
+  if (std::memcmp(a, kV4Mapped, 12) == 0) return true;
+  return find_our_ipv6(port, a) != nullptr;
+}
+
+// RFC 4291 section 2.7.1: ff02::1:ffXX:XXXX from the low 24 bits.
+bool is_solicited_node_of(const uint8_t* dst, const uint8_t* target) noexcept {
+  static constexpr uint8_t kPrefix[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  return std::memcmp(dst, kPrefix, 13) == 0 && std::memcmp(dst + 13, target + 13, 3) == 0;
+}
+
+uint32_t ipv4_pseudo_sum(const uint8_t* ip, uint8_t proto, uint16_t l4_length) noexcept {
+  return ones_sum(ip + 12, 8, uint32_t{proto} + l4_length);
+}
+
+uint32_t ipv6_pseudo_sum(const uint8_t* ip, uint8_t next_header, uint16_t l4_length) noexcept {
+  return ones_sum(ip + 8, 32, uint32_t{next_header} + l4_length);
+}
+
+uint16_t udp_checksum_value(uint16_t c) noexcept { return c == 0 ? 0xffff : c; }
+
+// The UDP answer's IP and UDP headers, in place, for an NTP answer of
+// `ntp_length` bytes at `udp + 8`.
+FrameVerdict finish_udp_ipv4(uint8_t* f, size_t l2, uint16_t ntp_length, bool time_answer,
+                             const FrameContext& ctx) noexcept {
+  uint8_t* ip = f + l2;
+  uint8_t* udp = ip + kIpv4Header;
+  const auto udp_length = static_cast<uint16_t>(kUdpHeader + ntp_length);
+  reply_ethernet(f, *ctx.port);
+  ip[0] = 0x45;
+  ip[1] = 0;
+  store_be16(ip + 2, static_cast<uint16_t>(kIpv4Header + udp_length));
+  store_be16(ip + 4, 0);
+  store_be16(ip + 6, 0x4000);  // DF: an NTP answer is never fragmented
+  ip[8] = kReplyTtl;
+  store_be16(ip + 10, 0);
+  swap_bytes(ip + 12, ip + 16, 4);
+  swap_bytes(udp, udp + 2, 2);
+  store_be16(udp + 4, udp_length);
+  store_be16(udp + 6, 0);
+  const uint32_t pseudo = ipv4_pseudo_sum(ip, kProtoUdp, udp_length);
+  if (ctx.checksum_offload) {
+    // DPDK's offload contract: IP checksum 0, UDP checksum = folded
+    // pseudo-header sum, not complemented (rte_ipv4_phdr_cksum()).
+    store_be16(udp + 6, static_cast<uint16_t>(~fold_checksum(pseudo)));
+  } else {
+    store_be16(ip + 10, fold_checksum(ones_sum(ip, kIpv4Header)));
+    store_be16(udp + 6, udp_checksum_value(fold_checksum(ones_sum(udp, udp_length, pseudo))));
+  }
+  FrameVerdict v;
+  v.action = time_answer ? FrameAction::kSendNtp : FrameAction::kSend;
+  v.length = static_cast<uint16_t>(l2 + kIpv4Header + udp_length);
+  v.l2_length = static_cast<uint16_t>(l2);
+  v.l3_length = kIpv4Header;
+  v.ntp_offset = static_cast<uint16_t>(l2 + kIpv4Header + kUdpHeader);
+  v.udp = true;
+  return v;
+}
+
+FrameVerdict finish_udp_ipv6(uint8_t* f, size_t l2, uint16_t ntp_length, bool time_answer,
+                             const FrameContext& ctx) noexcept {
+  uint8_t* ip = f + l2;
+  uint8_t* udp = ip + kIpv6Header;
+  const auto udp_length = static_cast<uint16_t>(kUdpHeader + ntp_length);
+  reply_ethernet(f, *ctx.port);
+  store_be32(ip, 0x6000'0000);
+  store_be16(ip + 4, udp_length);
+  ip[6] = kProtoUdp;
+  ip[7] = kReplyTtl;
+  swap_bytes(ip + 8, ip + 24, 16);
+  swap_bytes(udp, udp + 2, 2);
+  store_be16(udp + 4, udp_length);
+  store_be16(udp + 6, 0);
+  const uint32_t pseudo = ipv6_pseudo_sum(ip, kProtoUdp, udp_length);
+  if (ctx.checksum_offload) {
+    store_be16(udp + 6, static_cast<uint16_t>(~fold_checksum(pseudo)));
+  } else {
+    store_be16(udp + 6, udp_checksum_value(fold_checksum(ones_sum(udp, udp_length, pseudo))));
+  }
+  FrameVerdict v;
+  v.action = time_answer ? FrameAction::kSendNtp : FrameAction::kSend;
+  v.length = static_cast<uint16_t>(l2 + kIpv6Header + udp_length);
+  v.l2_length = static_cast<uint16_t>(l2);
+  v.l3_length = kIpv6Header;
+  v.ntp_offset = static_cast<uint16_t>(l2 + kIpv6Header + kUdpHeader);
+  v.ipv6 = true;
+  v.udp = true;
+  return v;
+}
+
+// UDP to our NTP port: the core answers, we wrap it.
+FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, size_t l4_available, bool ipv6,
+                        const FrameContext& ctx, WorkerCounters& c) noexcept {
+  if (l4_available < kUdpHeader) return drop(DropReason::kUdpMalformed);
+  const uint16_t udp_length = load_be16(udp + 4);
+  if (udp_length < kUdpHeader || udp_length > l4_available) return drop(DropReason::kUdpMalformed);
+  if (load_be16(udp + 2) != ctx.port->ntp_port) return drop(DropReason::kUdpWrongPort);
+  const uint16_t client_port = load_be16(udp);
+  if (client_port == 0) return drop(DropReason::kBadSource);
+
+  uint8_t* payload = udp + kUdpHeader;
+  const size_t payload_length = udp_length - kUdpHeader;
+  const auto room = static_cast<size_t>(f + capacity - payload);
+  if (room < core::kNtpHeaderSize) return drop(DropReason::kUdpMalformed);
+  const core::Request req{std::span<const uint8_t>(payload, payload_length), ctx.rx, client_port};
+  const core::Verdict v = core::respond(req, *ctx.answer, std::span<uint8_t>(payload, room));
+  switch (v.action) {
+    case core::Action::kDrop:
+      return drop(v.reason);
+    case core::Action::kControl:
+      // Mode 6 is answered only to the control allow-list (operations
+      // issue); until then every control request is dropped and counted.
+      return drop(DropReason::kNtpModeControl);
+    case core::Action::kReply:
+    case core::Action::kReplyKod:
+      break;
+  }
+  c.ntp.reply(v.mode, v.version);
+  const bool time_answer = v.action == core::Action::kReply;
+  return ipv6 ? finish_udp_ipv6(f, l2, v.length, time_answer, ctx)
+              : finish_udp_ipv4(f, l2, v.length, time_answer, ctx);
+}
+
+FrameVerdict handle_arp(uint8_t* f, uint16_t length, size_t l2, const PortIdentity& port,
+                        WorkerCounters& c) noexcept {
+  if (length < l2 + kArpLength) return drop(DropReason::kArpMalformed);
+  uint8_t* a = f + l2;
+  // Ethernet (1) / IPv4 (0x0800), 6-byte and 4-byte addresses.
+  if (load_be16(a) != 1 || load_be16(a + 2) != kEtherIpv4 || a[4] != 6 || a[5] != 4) {
+    return drop(DropReason::kArpMalformed);
+  }
+  if (load_be16(a + 6) != 1) return drop(DropReason::kArpIgnored);  // not a request
+  uint8_t* sha = a + 8;
+  uint8_t* spa = a + 14;
+  uint8_t* tha = a + 18;
+  uint8_t* tpa = a + 24;
+  uint32_t target;
+  std::memcpy(&target, tpa, 4);
+  if (!is_our_ipv4(port, target)) return drop(DropReason::kArpIgnored);
+  if (std::memcmp(spa, tpa, 4) == 0) return drop(DropReason::kArpIgnored);  // gratuitous
+  if (is_multicast_mac(sha)) return drop(DropReason::kBadSource);
+  if (!is_broadcast_mac(f) && std::memcmp(f, port.mac.data(), 6) != 0) return drop(DropReason::kNotOurAddress);
+
+  // RFC 826: swap sender and target, fill in our hardware address.
+  store_be16(a + 6, 2);
+  std::memcpy(tha, sha, 6);
+  std::memcpy(tpa, spa, 4);
+  std::memcpy(sha, port.mac.data(), 6);
+  std::memcpy(spa, &target, 4);
+  std::memcpy(f, tha, 6);
+  std::memcpy(f + 6, port.mac.data(), 6);
+  c.arp_replies.add();
+  FrameVerdict v;
+  v.action = FrameAction::kSend;
+  v.length = length;
+  v.l2_length = static_cast<uint16_t>(l2);
+  return v;
+}
+
+FrameVerdict handle_icmp_echo(uint8_t* f, size_t l2, uint16_t total_length, const FrameContext& ctx,
+                              WorkerCounters& c) noexcept {
+  uint8_t* ip = f + l2;
+  uint8_t* icmp = ip + kIpv4Header;
+  const size_t icmp_length = total_length - kIpv4Header;
+  if (icmp_length < 8) return drop(DropReason::kIcmpMalformed);
+  if (icmp[0] != 8 || icmp[1] != 0) return drop(DropReason::kIcmpIgnored);  // echo request only
+  if (fold_checksum(ones_sum(icmp, icmp_length)) != 0) return drop(DropReason::kChecksumBad);
+  reply_ethernet(f, *ctx.port);
+  icmp[0] = 0;  // echo reply (RFC 792)
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 2, fold_checksum(ones_sum(icmp, icmp_length)));
+  store_be16(ip + 6, 0);
+  ip[8] = kReplyTtl;
+  swap_bytes(ip + 12, ip + 16, 4);
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, fold_checksum(ones_sum(ip, kIpv4Header)));
+  c.icmp_echo_replies.add();
+  FrameVerdict v;
+  v.action = FrameAction::kSend;
+  v.length = static_cast<uint16_t>(l2 + total_length);
+  v.l2_length = static_cast<uint16_t>(l2);
+  v.l3_length = kIpv4Header;
+  return v;
+}
+
+FrameVerdict handle_ipv4(uint8_t* f, uint16_t length, uint16_t capacity, size_t l2, const FrameContext& ctx,
+                         WorkerCounters& c) noexcept {
+  uint8_t* ip = f + l2;
+  const size_t available = length - l2;
+  if (available < kIpv4Header) return drop(DropReason::kIpv4Malformed);
+  if ((ip[0] >> 4) != 4) return drop(DropReason::kIpv4Malformed);
+  const size_t ihl = (ip[0] & 0xfu) * 4u;
+  if (ihl < kIpv4Header) return drop(DropReason::kIpv4Malformed);
+  if (ihl > kIpv4Header) return drop(DropReason::kIpv4Options);
+  const uint16_t total_length = load_be16(ip + 2);
+  if (total_length < kIpv4Header || total_length > available) return drop(DropReason::kIpv4Malformed);
+  if ((load_be16(ip + 6) & 0x3fff) != 0) return drop(DropReason::kIpv4Fragment);  // MF or offset
+  // Senders always compute the IPv4 header checksum (no offload on veth
+  // or elsewhere leaves it partial), so a bad one is a corrupt header.
+  if (fold_checksum(ones_sum(ip, kIpv4Header)) != 0) return drop(DropReason::kChecksumBad);
+
+  uint32_t src, dst;
+  std::memcpy(&src, ip + 12, 4);
+  std::memcpy(&dst, ip + 16, 4);
+  if (!is_our_ipv4(*ctx.port, dst) || std::memcmp(f, ctx.port->mac.data(), 6) != 0) {
+    return drop(DropReason::kNotOurAddress);
+  }
+  if (is_bad_ipv4_source(*ctx.port, src)) return drop(DropReason::kBadSource);
+
+  switch (ip[9]) {
+    case kProtoUdp:
+      return handle_ntp(f, capacity, l2, ip + kIpv4Header, total_length - kIpv4Header, false, ctx, c);
+    case kProtoIcmp:
+      return handle_icmp_echo(f, l2, total_length, ctx, c);
+    default:
+      return drop(DropReason::kProtocolUnsupported);
+  }
+}
+
+// RFC 4861 sections 7.1.1 (validation) and 7.2.4 (answer).
+FrameVerdict handle_neighbor_solicitation(uint8_t* f, size_t l2, uint16_t icmp_length, const FrameContext& ctx,
+                                          WorkerCounters& c) noexcept {
+  const PortIdentity& port = *ctx.port;
+  uint8_t* ip = f + l2;
+  uint8_t* icmp = ip + kIpv6Header;
+  if (ip[7] != 255 || icmp[1] != 0 || icmp_length < kNdMessage) return drop(DropReason::kIcmpMalformed);
+  const uint8_t* target = icmp + 8;
+  if (target[0] == 0xff) return drop(DropReason::kIcmpMalformed);
+  const Ipv6Address* ours = find_our_ipv6(port, target);
+  if (ours == nullptr) return drop(DropReason::kNdpIgnored);
+  const uint8_t* dst = ip + 24;
+  if (std::memcmp(dst, target, 16) != 0 && !is_solicited_node_of(dst, target)) {
+    return drop(DropReason::kNotOurAddress);
+  }
+  // Duplicate address detection (unspecified source) is not answered: the
+  // answer would go to all nodes.
+  if (is_bad_ipv6_source(port, ip + 8)) return drop(DropReason::kBadSource);
+
+  bool has_source_link_address = false;
+  for (size_t pos = kNdMessage; pos < icmp_length;) {
+    if (icmp_length - pos < 2) return drop(DropReason::kIcmpMalformed);
+    const size_t option_length = size_t{icmp[pos + 1]} * 8;
+    if (option_length == 0 || option_length > icmp_length - pos) return drop(DropReason::kIcmpMalformed);
+    if (icmp[pos] == kOptSourceLinkAddress) has_source_link_address = true;
+    pos += option_length;
+  }
+  if (fold_checksum(ones_sum(icmp, icmp_length, ipv6_pseudo_sum(ip, kProtoIcmpv6, icmp_length))) != 0) {
+    return drop(DropReason::kChecksumBad);
+  }
+
+  // The target link-layer option may be left out when answering a unicast
+  // solicitation (7.2.4), which keeps the answer no longer than the request
+  // whatever the solicitation carried.
+  const bool add_target_link_address = has_source_link_address && icmp_length >= kNdMessage + kNdLinkOption;
+  const auto na_length = static_cast<uint16_t>(kNdMessage + (add_target_link_address ? kNdLinkOption : 0));
+  reply_ethernet(f, port);
+  store_be32(ip, 0x6000'0000);
+  store_be16(ip + 4, na_length);
+  ip[6] = kProtoIcmpv6;
+  ip[7] = 255;
+  std::memcpy(ip + 24, ip + 8, 16);  // to the soliciting node
+  std::memcpy(ip + 8, ours->data(), 16);
+  icmp[0] = kNeighborAdvertisement;
+  icmp[1] = 0;
+  store_be16(icmp + 2, 0);
+  store_be32(icmp + 4, 0x6000'0000);  // Solicited | Override
+  if (add_target_link_address) {
+    icmp[kNdMessage] = kOptTargetLinkAddress;
+    icmp[kNdMessage + 1] = 1;
+    std::memcpy(icmp + kNdMessage + 2, port.mac.data(), 6);
+  }
+  store_be16(icmp + 2, fold_checksum(ones_sum(icmp, na_length, ipv6_pseudo_sum(ip, kProtoIcmpv6, na_length))));
+  c.nd_advertisements.add();
+  FrameVerdict v;
+  v.action = FrameAction::kSend;
+  v.length = static_cast<uint16_t>(l2 + kIpv6Header + na_length);
+  v.l2_length = static_cast<uint16_t>(l2);
+  v.l3_length = kIpv6Header;
+  v.ipv6 = true;
+  return v;
+}
+
+FrameVerdict handle_icmpv6_echo(uint8_t* f, size_t l2, uint16_t icmp_length, const FrameContext& ctx,
+                                WorkerCounters& c) noexcept {
+  uint8_t* ip = f + l2;
+  uint8_t* icmp = ip + kIpv6Header;
+  if (icmp_length < 8) return drop(DropReason::kIcmpMalformed);
+  if (icmp[1] != 0) return drop(DropReason::kIcmpIgnored);
+  if (fold_checksum(ones_sum(icmp, icmp_length, ipv6_pseudo_sum(ip, kProtoIcmpv6, icmp_length))) != 0) {
+    return drop(DropReason::kChecksumBad);
+  }
+  reply_ethernet(f, *ctx.port);
+  ip[7] = kReplyTtl;
+  swap_bytes(ip + 8, ip + 24, 16);
+  icmp[0] = kIcmpv6EchoReply;
+  store_be16(icmp + 2, 0);
+  store_be16(icmp + 2, fold_checksum(ones_sum(icmp, icmp_length, ipv6_pseudo_sum(ip, kProtoIcmpv6, icmp_length))));
+  c.icmpv6_echo_replies.add();
+  FrameVerdict v;
+  v.action = FrameAction::kSend;
+  v.length = static_cast<uint16_t>(l2 + kIpv6Header + icmp_length);
+  v.l2_length = static_cast<uint16_t>(l2);
+  v.l3_length = kIpv6Header;
+  v.ipv6 = true;
+  return v;
+}
+
+FrameVerdict handle_ipv6(uint8_t* f, uint16_t length, uint16_t capacity, size_t l2, const FrameContext& ctx,
+                         WorkerCounters& c) noexcept {
+  const PortIdentity& port = *ctx.port;
+  uint8_t* ip = f + l2;
+  const size_t available = length - l2;
+  if (available < kIpv6Header || (ip[0] >> 4) != 6) return drop(DropReason::kIpv6Malformed);
+  const uint16_t payload_length = load_be16(ip + 4);
+  if (kIpv6Header + payload_length > available) return drop(DropReason::kIpv6Malformed);
+  const uint8_t next_header = ip[6];
+  const uint8_t* src = ip + 8;
+  const uint8_t* dst = ip + 24;
+
+  if (next_header == kProtoIcmpv6 && payload_length >= 1 && ip[kIpv6Header] == kNeighborSolicitation) {
+    // Sent to the solicited-node multicast group (and its 33:33 MAC) or to
+    // our unicast address; checked inside.
+    if (!is_multicast_mac(f) && std::memcmp(f, port.mac.data(), 6) != 0) return drop(DropReason::kNotOurAddress);
+    return handle_neighbor_solicitation(f, l2, payload_length, ctx, c);
+  }
+  if (find_our_ipv6(port, dst) == nullptr || std::memcmp(f, port.mac.data(), 6) != 0) {
+    return drop(DropReason::kNotOurAddress);
+  }
+  if (is_bad_ipv6_source(port, src)) return drop(DropReason::kBadSource);
+
+  switch (next_header) {
+    case kProtoUdp:
+      return handle_ntp(f, capacity, l2, ip + kIpv6Header, payload_length, true, ctx, c);
+    case kProtoIcmpv6:
+      if (payload_length >= 1 && ip[kIpv6Header] == kIcmpv6EchoRequest) {
+        return handle_icmpv6_echo(f, l2, payload_length, ctx, c);
+      }
+      return drop(payload_length < 4 ? DropReason::kIcmpMalformed : DropReason::kIcmpIgnored);
+    case 0:    // hop-by-hop options
+    case 43:   // routing
+    case 44:   // fragment
+    case 50:   // ESP
+    case 51:   // AH
+    case 60:   // destination options
+    case 135:  // mobility
+    case 139:  // HIP
+    case 140:  // shim6
+      return drop(DropReason::kIpv6ExtensionHeader);
+    default:
+      return drop(DropReason::kProtocolUnsupported);
+  }
+}
+
+}  // namespace
+
+void PortIdentity::add_ipv4(uint32_t address_host_order, uint8_t prefix_length) noexcept {
+  if (ipv4_count == kMaxAddresses) return;
+  const uint32_t host_mask = prefix_length >= 32 ? 0 : (0xffff'ffffu >> prefix_length);
+  ipv4[ipv4_count] = __builtin_bswap32(address_host_order);
+  // A /31 or /32 has no directed broadcast address (RFC 3021).
+  ipv4_broadcast[ipv4_count] = prefix_length >= 31 ? 0 : __builtin_bswap32(address_host_order | host_mask);
+  ++ipv4_count;
+}
+
+void PortIdentity::add_ipv6(const Ipv6Address& address) noexcept {
+  if (ipv6_count == kMaxAddresses || find_our_ipv6(*this, address.data()) != nullptr) return;
+  ipv6[ipv6_count++] = address;
+}
+
+Ipv6Address PortIdentity::link_local() const noexcept {
+  Ipv6Address a{};
+  a[0] = 0xfe;
+  a[1] = 0x80;
+  a[8] = static_cast<uint8_t>(mac[0] ^ 0x02);
+  a[9] = mac[1];
+  a[10] = mac[2];
+  a[11] = 0xff;
+  a[12] = 0xfe;
+  a[13] = mac[3];
+  a[14] = mac[4];
+  a[15] = mac[5];
+  return a;
+}
+
+uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial) noexcept {
+  uint64_t sum = initial;
+  while (length >= 4) {
+    sum += load_be32(data);
+    data += 4;
+    length -= 4;
+  }
+  if (length >= 2) {
+    sum += load_be16(data);
+    data += 2;
+    length -= 2;
+  }
+  if (length == 1) sum += uint32_t{data[0]} << 8;
+  // Folding 32-bit big-endian words gives the same 16-bit one's-complement
+  // sum as adding 16-bit words (RFC 1071 section 2).
+  sum = (sum & 0xffff'ffff) + (sum >> 32);
+  sum = (sum & 0xffff'ffff) + (sum >> 32);
+  return static_cast<uint32_t>((sum & 0xffff) + (sum >> 16));
+}
+
+uint16_t fold_checksum(uint32_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
+                          WorkerCounters& counters) noexcept {
+  const PortIdentity& port = *ctx.port;
+  FrameVerdict v;
+  if (length < kEthHeader) {
+    v = drop(DropReason::kFrameTruncated);
+  } else {
+    size_t l2 = kEthHeader;
+    uint16_t ethertype = load_be16(frame + 12);
+    bool ok = true;
+    if (ethertype == kEtherVlan) {
+      if (length < kEthHeader + kVlanTag) {
+        v = drop(DropReason::kFrameTruncated);
+        ok = false;
+      } else {
+        const uint16_t vid = load_be16(frame + 14) & 0x0fff;
+        ethertype = load_be16(frame + 16);
+        l2 += kVlanTag;
+        if (ethertype == kEtherVlan || ethertype == kEtherQinQ) {
+          v = drop(DropReason::kVlanStacked);
+          ok = false;
+        } else if (vid != port.vlan) {  // VID 0 is a priority tag: untagged
+          v = drop(DropReason::kVlanMismatch);
+          ok = false;
+        }
+      }
+    } else if (ethertype == kEtherQinQ) {
+      v = drop(DropReason::kVlanStacked);
+      ok = false;
+    } else if (port.vlan != 0) {
+      v = drop(DropReason::kVlanMismatch);
+      ok = false;
+    }
+    if (ok) {
+      if (is_multicast_mac(frame + 6)) {
+        v = drop(DropReason::kBadSource);
+      } else if (ethertype == kEtherIpv4) {
+        v = handle_ipv4(frame, length, capacity, l2, ctx, counters);
+      } else if (ethertype == kEtherIpv6) {
+        v = handle_ipv6(frame, length, capacity, l2, ctx, counters);
+      } else if (ethertype == kEtherArp) {
+        v = handle_arp(frame, length, l2, port, counters);
+      } else {
+        v = drop(DropReason::kEtherTypeUnsupported);
+      }
+    }
+  }
+  if (v.action == FrameAction::kDrop) counters.ntp.drop(v.reason);
+  return v;
+}
+
+void stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload) noexcept {
+  uint8_t* ntp = frame + v.ntp_offset;
+  core::stamp_transmit(ntp, xmt);
+  if (checksum_offload) return;
+  // RFC 1624 eqn. 3: HC' = ~(~HC + m') where the old field m was zero.
+  uint8_t* udp = ntp - kUdpHeader;
+  const uint16_t old_checksum = load_be16(udp + 6);
+  uint32_t sum = static_cast<uint16_t>(~old_checksum);
+  sum += static_cast<uint32_t>(xmt.raw >> 48) + static_cast<uint32_t>((xmt.raw >> 32) & 0xffff) +
+         static_cast<uint32_t>((xmt.raw >> 16) & 0xffff) + static_cast<uint32_t>(xmt.raw & 0xffff);
+  store_be16(udp + 6, udp_checksum_value(fold_checksum(sum)));
+}
+
+}  // namespace tachyon::dp

@@ -1,0 +1,93 @@
+// What a worker does with one received frame: Ethernet (one optional
+// 802.1Q tag) -> ARP | IPv4 | IPv6 -> UDP/NTP | ICMP echo | ICMPv6 echo and
+// neighbor solicitation. Answers are written in place into the same buffer
+// (addresses swapped, lengths and checksums fixed); everything else is
+// dropped and counted by reason.
+//
+// The handler works on plain bytes and includes no DPDK header, so the same
+// code runs in the worker, in the unit tests and under the fuzzer. It is
+// noexcept, allocation-free and touches only the frame, its const context
+// and the calling worker's counters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/clock_model.h"
+#include "core/drop_reason.h"
+#include "core/ntp_time.h"
+#include "dpdk/worker_counters.h"
+
+namespace tachyon::dp {
+
+using MacAddress = std::array<uint8_t, 6>;
+using Ipv6Address = std::array<uint8_t, 16>;
+
+// The server's identity on the port. Built once at start-up.
+struct PortIdentity {
+  static constexpr size_t kMaxAddresses = 16;
+
+  MacAddress mac{};
+  uint16_t vlan = 0;       // 0: untagged; else the VLAN ID every frame must carry
+  uint16_t ntp_port = 123;
+
+  // IPv4 addresses in network byte order, with the directed broadcast
+  // address of their prefix (never accepted as a source).
+  uint32_t ipv4[kMaxAddresses] = {};
+  uint32_t ipv4_broadcast[kMaxAddresses] = {};
+  size_t ipv4_count = 0;
+
+  // IPv6 addresses, including the link-local address derived from the MAC.
+  Ipv6Address ipv6[kMaxAddresses] = {};
+  size_t ipv6_count = 0;
+
+  // REQUIRES: fewer than kMaxAddresses of the family. prefix_length 0-32.
+  void add_ipv4(uint32_t address_host_order, uint8_t prefix_length) noexcept;
+  void add_ipv6(const Ipv6Address& address) noexcept;
+  // fe80::/64 with the modified EUI-64 interface ID of `mac` (RFC 4291 app. A).
+  Ipv6Address link_local() const noexcept;
+};
+
+enum class FrameAction : uint8_t {
+  kDrop,
+  kSend,     // an answer ready to go (ARP, NDP, ICMP, KoD, mode 6)
+  kSendNtp,  // an NTP answer: stamp_ntp_frame() writes the transmit timestamp
+};
+
+struct FrameVerdict {
+  FrameAction action = FrameAction::kDrop;
+  core::DropReason reason = core::DropReason::kFrameTruncated;
+  uint16_t length = 0;      // answer frame length
+  uint16_t l2_length = 0;   // Ethernet + VLAN header length (for TX offloads)
+  uint16_t l3_length = 0;   // IP header length (for TX offloads)
+  uint16_t ntp_offset = 0;  // NTP header offset within the frame (kSendNtp)
+  bool ipv6 = false;        // L3 of the answer (for TX offloads)
+  bool udp = false;         // the answer is a UDP datagram (checksum offload applies)
+};
+
+struct FrameContext {
+  const PortIdentity* port = nullptr;
+  const core::AnswerTemplate* answer = nullptr;
+  core::NtpTimestamp rx;  // this frame's receive timestamp
+  // When true, IPv4 header and UDP checksums are left for the NIC: the IPv4
+  // checksum is 0 and the UDP checksum holds the pseudo-header sum, as
+  // DPDK's RTE_MBUF_F_TX_*_CKSUM offloads expect.
+  bool checksum_offload = false;
+};
+
+// Handles one frame of `length` bytes at `frame`, answering in place.
+// `capacity` is how many bytes may be written from `frame` (>= length).
+FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
+                          WorkerCounters& counters) noexcept;
+
+// Writes the transmit timestamp of a kSendNtp answer and, unless the NIC
+// computes it, updates the UDP checksum for it (RFC 1624 incremental update).
+void stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload) noexcept;
+
+// Internet checksum helpers (RFC 1071), exposed for tests and tools.
+uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial = 0) noexcept;
+uint16_t fold_checksum(uint32_t sum) noexcept;  // folded and complemented
+
+}  // namespace tachyon::dp

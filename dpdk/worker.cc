@@ -1,0 +1,127 @@
+#include "dpdk/worker.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+namespace tachyon::dp {
+
+int Worker::lcore_main(void* arg) {
+  static_cast<Worker*>(arg)->run();
+  return 0;
+}
+
+void Worker::run() noexcept {
+  while (!cfg_.stop->load(std::memory_order_relaxed)) {
+    if (poll_once() == 0) rte_pause();
+  }
+}
+
+uint16_t Worker::poll_once() noexcept {
+  rte_mbuf* pkts[kBurstSize];
+  const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, kBurstSize);
+  if (n == 0) return 0;
+  // The software RX timestamp of the whole burst: the closest we get to
+  // the wire without NIC timestamps.
+  const uint64_t rx_tsc = rte_rdtsc();
+  process(pkts, n, rx_tsc);
+  return n;
+}
+
+void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
+  WorkerCounters& c = *cfg_.counters;
+  const core::ClockModel model = cfg_.clock->read();
+  const core::NtpTimestamp software_rx = model.tsc.to_ntp(rx_tsc);
+  const bool hw_usable = cfg_.caps.rx_timestamp_flag != 0 && model.nic.valid();
+  const bool offload = cfg_.caps.checksum_offload;
+
+  FrameContext ctx;
+  ctx.port = cfg_.identity;
+  ctx.answer = &model.answer;
+  ctx.checksum_offload = offload;
+
+  rte_mbuf* tx[kBurstSize];
+  FrameVerdict ntp_verdicts[kBurstSize];
+  core::NtpTimestamp ntp_rx[kBurstSize];
+  rte_mbuf* ntp_mbufs[kBurstSize];
+  rte_mbuf* dropped[kBurstSize];
+  uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0;
+  uint64_t rx_bytes = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    rte_mbuf* m = pkts[i];
+    rx_bytes += m->pkt_len;
+    if (unlikely(m->nb_segs != 1)) {
+      c.ntp.drop(core::DropReason::kFrameSegmented);
+      dropped[n_dropped++] = m;
+      continue;
+    }
+    // Only a NIC that checked says "bad"; veth, af_xdp and af_packet say
+    // "unknown", also for the partial checksums of locally sent frames.
+    if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+                 (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+      c.ntp.drop(core::DropReason::kChecksumBad);
+      dropped[n_dropped++] = m;
+      continue;
+    }
+    ctx.rx = software_rx;
+    if (hw_usable && (m->ol_flags & cfg_.caps.rx_timestamp_flag)) {
+      const uint64_t ticks = *RTE_MBUF_DYNFIELD(m, cfg_.caps.rx_timestamp_offset, rte_mbuf_timestamp_t*);
+      ctx.rx = model.nic.to_ntp(ticks);
+      c.hw_timestamps.add();
+    }
+    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    const auto capacity = static_cast<uint16_t>(m->buf_len - m->data_off);
+    const FrameVerdict v = handle_frame(frame, m->data_len, capacity, ctx, c);
+    if (v.action == FrameAction::kDrop) {
+      dropped[n_dropped++] = m;
+      continue;
+    }
+    m->data_len = v.length;
+    m->pkt_len = v.length;
+    m->ol_flags = 0;
+    if (offload && v.udp) {
+      m->l2_len = v.l2_length;
+      m->l3_len = v.l3_length;
+      m->ol_flags = v.ipv6 ? (RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM)
+                           : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+    }
+    if (v.action == FrameAction::kSendNtp) {
+      ntp_verdicts[n_ntp] = v;
+      ntp_rx[n_ntp] = ctx.rx;
+      ntp_mbufs[n_ntp++] = m;
+    }
+    tx[n_tx++] = m;
+  }
+  c.rx_packets.add(n);
+  c.rx_bytes.add(rx_bytes);
+  c.rx_bursts.add();
+  if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
+  if (n_tx == 0) return;
+
+  // The transmit timestamp, as late as we can take it before the frames
+  // go to the NIC (RFC 5905 section 8: T3 is when the answer leaves).
+  const core::NtpTimestamp xmt = model.tsc.to_ntp(rte_rdtsc());
+  for (uint16_t i = 0; i < n_ntp; ++i) {
+    stamp_ntp_frame(rte_pktmbuf_mtod(ntp_mbufs[i], uint8_t*), ntp_verdicts[i], xmt, offload);
+    const int64_t processing = core::ntp_diff_nanos(xmt, ntp_rx[i]);
+    c.observe_processing(processing > 0 ? static_cast<uint64_t>(processing) : 0, 1);
+  }
+  uint64_t tx_bytes = 0;
+  for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
+  const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx, n_tx);
+  c.tx_packets.add(sent);
+  if (unlikely(sent < n_tx)) {
+    for (uint16_t i = sent; i < n_tx; ++i) tx_bytes -= tx[i]->pkt_len;
+    rte_pktmbuf_free_bulk(tx + sent, n_tx - sent);
+    c.tx_dropped.add(n_tx - sent);
+  }
+  c.tx_bytes.add(tx_bytes);
+}
+
+}  // namespace tachyon::dp

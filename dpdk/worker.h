@@ -1,0 +1,60 @@
+// The poll-mode worker: one per RX/TX queue pair, one lcore each, shaped
+// like DPDK's l3fwd: rx_burst -> classify and answer in place -> stamp the
+// transmit timestamps -> tx_burst, with unsent mbufs freed and counted.
+//
+// Per packet: no allocation, system call, lock, log line or virtual call.
+// The clock model is read once per burst; software RX timestamps are taken
+// once per burst right after rx_burst returns; the transmit timestamp is
+// taken once per burst right before tx_burst.
+//
+// A Worker is owned and driven by exactly one lcore; its counters are read
+// concurrently by the control thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "core/clock_model.h"
+#include "dpdk/frame_handler.h"
+#include "dpdk/port.h"
+#include "dpdk/worker_counters.h"
+
+struct rte_mbuf;
+
+namespace tachyon::dp {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+struct WorkerConfig {
+  uint16_t port_id = 0;
+  uint16_t queue = 0;
+  const PortIdentity* identity = nullptr;
+  const core::ClockPublisher* clock = nullptr;
+  PortCapabilities caps;
+  WorkerCounters* counters = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerConfig& config) noexcept : cfg_(config) {}
+
+  // Polls until *config.stop becomes true, then returns after finishing the
+  // burst in hand.
+  void run() noexcept;
+
+  // One rx_burst and everything that follows; returns the packets received.
+  uint16_t poll_once() noexcept;
+
+  // Handles a burst already received (tests feed frames through here):
+  // answers are transmitted on the worker's queue, the rest freed.
+  void process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept;
+
+  // lcore entry point for rte_eal_remote_launch(); `arg` is a Worker*.
+  static int lcore_main(void* arg);
+
+ private:
+  WorkerConfig cfg_;
+};
+
+}  // namespace tachyon::dp

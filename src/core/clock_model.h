@@ -1,0 +1,116 @@
+// The clock model: how a worker turns its raw time (TSC ticks for software
+// timestamps, NIC clock ticks for hardware timestamps) into NTP time, plus
+// the header fields every answer carries. The control thread computes a new
+// model from its reference (see servo.h) and publishes it; workers read one
+// snapshot per burst.
+//
+// Thread safety: ClockModel is an immutable value. ClockPublisher has one
+// writer (the control thread) and any number of readers (workers); readers
+// never block the writer, never take a lock, and never see a torn model
+// (a seqlock over relaxed atomic words: standard C++, TSan-clean).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "core/ntp_time.h"
+#include "core/server_state.h"
+
+namespace tachyon::core {
+
+__extension__ using int128 = __int128;
+
+// ntp(ticks) = base_ntp + (ticks - base_ticks) * mult / 2^32, where mult is
+// the rate in NTP units (2^-32 s) per tick as 32.32 fixed point. The product
+// is computed in 128 bits, so any delta (before or after the base) maps
+// exactly; NTP time wraps modulo 2^64 like the wire format does.
+struct TimeMap {
+  uint64_t base_ticks = 0;
+  uint64_t base_ntp = 0;  // NtpTimestamp::raw at base_ticks
+  uint64_t mult = 0;      // 0: the map is not valid
+
+  bool valid() const noexcept { return mult != 0; }
+
+  NtpTimestamp to_ntp(uint64_t ticks) const noexcept {
+    const auto delta = static_cast<int64_t>(ticks - base_ticks);
+    const int128 scaled = (static_cast<int128>(delta) * static_cast<int128>(mult)) >> 32;
+    return NtpTimestamp{base_ntp + static_cast<uint64_t>(static_cast<int64_t>(scaled))};
+  }
+
+  // Rate in ticks per second as a multiplier. REQUIRES: ticks_per_second > 0.
+  static uint64_t mult_for_rate(double ticks_per_second) noexcept {
+    // 2^64 / rate: NTP units per tick in 32.32.
+    return static_cast<uint64_t>(18446744073709551616.0 / ticks_per_second + 0.5);
+  }
+  static TimeMap at(uint64_t base_ticks, NtpTimestamp base, double ticks_per_second) noexcept {
+    return TimeMap{base_ticks, base.raw, mult_for_rate(ticks_per_second)};
+  }
+  double ticks_per_second() const noexcept { return 18446744073709551616.0 / static_cast<double>(mult); }
+};
+
+// What the NIC's per-packet RX timestamps count.
+enum class HwClock : uint8_t {
+  kNone,          // no hardware timestamps: software (TSC) timestamps only
+  kUnixMicros,    // microseconds since the Unix epoch (net_pcap replays)
+  kUnixNanos,     // nanoseconds since the Unix epoch (NIC clock kept on UTC/TAI)
+  kRawTicks,      // free-running NIC ticks, mapped by calibration
+};
+
+struct ClockModel {
+  TimeMap tsc;             // TSC -> NTP (software timestamps)
+  TimeMap nic;             // NIC timestamp -> NTP (hardware timestamps); invalid if none
+  AnswerTemplate answer;   // header fields of every answer
+  uint64_t generation = 0; // incremented by every publication
+};
+static_assert(std::is_trivially_copyable_v<ClockModel>);
+
+// Single-writer seqlock (Boehm, "Can seqlocks get along with programming
+// language memory models?", 2012): the payload is stored as relaxed atomic
+// words, bracketed by a sequence number that is odd while a write is in
+// progress.
+class ClockPublisher {
+ public:
+  ClockPublisher() noexcept { publish(ClockModel{}); }
+  explicit ClockPublisher(const ClockModel& m) noexcept { publish(m); }
+
+  // REQUIRES: a single writer thread.
+  void publish(const ClockModel& m) noexcept {
+    Words w{};
+    std::memcpy(w.data(), &m, sizeof m);
+    const uint64_t s = seq_.load(std::memory_order_relaxed);
+    seq_.store(s + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    for (size_t i = 0; i < kWords; ++i) words_[i].store(w[i], std::memory_order_relaxed);
+    seq_.store(s + 2, std::memory_order_release);
+  }
+
+  // Wait-free for practical purposes: retries only while a publication (a
+  // few dozen stores, every few hundred ms) is in flight.
+  ClockModel read() const noexcept {
+    Words w;
+    for (;;) {
+      const uint64_t s1 = seq_.load(std::memory_order_acquire);
+      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      const uint64_t s2 = seq_.load(std::memory_order_relaxed);
+      if (s1 == s2 && (s1 & 1) == 0) break;
+    }
+    ClockModel m;
+    std::memcpy(static_cast<void*>(&m), w.data(), sizeof m);  // trivially copyable
+    return m;
+  }
+
+  uint64_t sequence() const noexcept { return seq_.load(std::memory_order_acquire); }
+
+ private:
+  static constexpr size_t kWords = (sizeof(ClockModel) + 7) / 8;
+  using Words = std::array<uint64_t, kWords>;
+
+  alignas(64) std::atomic<uint64_t> seq_{0};
+  std::array<std::atomic<uint64_t>, kWords> words_{};
+};
+
+}  // namespace tachyon::core

@@ -1,0 +1,106 @@
+// tachyond's configuration: the TOML file (docs/configuration.md documents
+// every key) decoded into plain structs with their defaults.
+//
+// load_config() reads and validates a file and returns either a Config or
+// every error found, each with file, line, column and what was expected, so
+// an operator fixes a file in one pass. Unknown keys are errors. Nothing here
+// is used on the per-packet path.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace tachyon {
+
+struct Ipv4Prefix {
+  uint32_t address = 0;  // host byte order
+  uint8_t length = 32;
+  friend bool operator==(const Ipv4Prefix&, const Ipv4Prefix&) = default;
+};
+
+struct Ipv6Prefix {
+  std::array<uint8_t, 16> address{};  // network byte order
+  uint8_t length = 128;
+  friend bool operator==(const Ipv6Prefix&, const Ipv6Prefix&) = default;
+};
+
+struct Config {
+  std::string path;  // the file it was read from ("" for defaults)
+
+  struct Eal {
+    // Memory mode: "no-huge" (--no-huge -m memory_mb; needs no set-up) or
+    // "hugepages" (uses /dev/hugepages; memory_mb is then -m if non-zero).
+    std::string memory = "no-huge";
+    uint32_t memory_mb = 256;
+    std::string file_prefix = "tachyond";  // --file-prefix, one per instance
+    uint32_t control_cpu = 0;               // CPU of the main lcore (control thread)
+    std::vector<uint32_t> worker_cpus;      // one per queue; default 1..queues
+    std::vector<std::string> args;          // extra EAL arguments, appended as is
+    std::string log_level = "error";        // DPDK's own log level
+  } eal;
+
+  struct Port {
+    // A PCI address (0000:3b:00.0) or a DPDK vdev string
+    // (net_af_xdp0,iface=veth0). Required.
+    std::string device;
+    uint16_t queues = 1;
+    uint16_t rx_descriptors = 1024;
+    uint16_t tx_descriptors = 1024;
+    std::string hw_timestamps = "auto";     // "auto" | "off"
+    std::string checksum_offload = "auto";  // "auto" | "off"
+  } port;
+
+  struct Server {
+    std::vector<Ipv4Prefix> ipv4;  // at least one address of either family
+    std::vector<Ipv6Prefix> ipv6;
+    uint16_t ntp_port = 123;
+    uint16_t vlan = 0;  // 0: untagged; 1-4094: one 802.1Q tag
+  } server;
+
+  struct Reference {
+    std::string source = "system";  // "system" (more with the clock work)
+    uint8_t stratum = 2;             // stratum announced while synchronized (1-15)
+    std::string refid;               // 1-4 ASCII characters or an IPv4 address; "" = default per source
+    // 0: off. 1-15: serve at this stratum even when the kernel says the
+    // system clock is unsynchronized (chrony's `local stratum`). Logged.
+    uint8_t local_stratum = 0;
+  } reference;
+
+  struct Stats {
+    std::string listen = "127.0.0.1:9123";  // "" disables the HTTP endpoint
+  } stats;
+
+  struct Log {
+    std::string level = "info";  // trace, debug, info, warn, error, critical, off
+    std::string file;            // "" = stderr (the journal under systemd)
+    uint32_t max_size_mb = 10;   // rotation of `file`
+    uint32_t max_files = 5;
+  } log;
+};
+
+struct ConfigError {
+  std::string file;
+  uint32_t line = 0;    // 1-based; 0 when the error is not tied to a line
+  uint32_t column = 0;  // 1-based; 0 when unknown
+  std::string message;  // what was found and what was expected
+
+  // "FILE:LINE:COLUMN: MESSAGE" (line/column omitted when 0).
+  std::string to_string() const;
+};
+
+struct ConfigResult {
+  Config config;                    // valid only if errors is empty
+  std::vector<ConfigError> errors;  // every problem found, in file order
+  bool ok() const noexcept { return errors.empty(); }
+};
+
+// Reads, parses and validates a configuration file.
+ConfigResult load_config(const std::string& path);
+// Same, from text (tests, fuzzing); `path` is used in error messages only.
+ConfigResult parse_config(const std::string& text, const std::string& path);
+
+}  // namespace tachyon

@@ -1,0 +1,70 @@
+// tachyond's wiring: EAL, port, workers and the control thread, from a
+// validated Config.
+//
+// Lifecycle: start() brings everything up (any failure is one clear Status
+// and leaves nothing running); run() is the control loop on the main lcore
+// (clock model publication, until `stop` becomes true); shutdown() stops the
+// workers after their current burst, stops the port and logs final counters.
+// All three are called from the main thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "clock/clock_sources.h"
+#include "clock/system_reference.h"
+#include "core/clock_model.h"
+#include "core/result.h"
+#include "daemon/config.h"
+#include "dpdk/frame_handler.h"
+#include "dpdk/port.h"
+#include "dpdk/worker.h"
+#include "dpdk/worker_counters.h"
+
+namespace tachyon {
+
+// Totals over all workers, summed on demand (never kept by workers).
+struct CounterTotals {
+  uint64_t rx_packets = 0, tx_packets = 0, tx_dropped = 0, hw_timestamps = 0;
+  uint64_t arp = 0, nd = 0, icmp = 0, icmpv6 = 0, control = 0;
+  uint64_t ntp_replies = 0, kod = 0;
+  uint64_t drops[core::kDropReasonCount] = {};
+};
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  Status start();
+  void run(const std::atomic<bool>& stop);
+  void shutdown();
+
+  const Config& config() const noexcept { return config_; }
+  CounterTotals totals() const;
+
+ private:
+  void publish_clock();
+  void log_banner() const;
+
+  Config config_;
+  bool eal_started_ = false;
+  std::optional<dp::Port> port_;
+  dp::PortIdentity identity_;
+  core::ClockPublisher clock_;
+  uint64_t clock_generation_ = 0;
+  std::unique_ptr<clock::TickSource> ticks_;
+  std::unique_ptr<clock::KernelClock> kernel_;
+  std::unique_ptr<clock::SystemReference> reference_;
+  std::vector<std::unique_ptr<dp::WorkerCounters>> counters_;
+  std::vector<std::unique_ptr<dp::Worker>> workers_;
+  std::atomic<bool> workers_stop_{false};
+  bool workers_running_ = false;
+  bool was_synchronized_ = false;
+};
+
+}  // namespace tachyon
