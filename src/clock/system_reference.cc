@@ -83,12 +83,17 @@ core::ClockModel SystemReference::update() {
 
   core::ClockModel m;
   m.tsc = core::TimeMap::at(s.ticks, now, rate_hz_);
+  // NIC timestamps already on the Unix timescale map one to one. The base
+  // sits at the present so that the rate's rounding (2^64 / 1e6 is not an
+  // integer) stays below a nanosecond for timestamps within a day of it.
   switch (options_.hw_clock) {
-    case core::HwClock::kUnixMicros:
-      m.nic = core::TimeMap::at(0, core::ntp_from_unix_nanos(0), 1e6);
+    case core::HwClock::kUnixMicros: {
+      const int64_t us = s.realtime_ns / 1000;
+      m.nic = core::TimeMap::at(static_cast<uint64_t>(us), core::ntp_from_unix_nanos(us * 1000), 1e6);
       break;
+    }
     case core::HwClock::kUnixNanos:
-      m.nic = core::TimeMap::at(0, core::ntp_from_unix_nanos(0), 1e9);
+      m.nic = core::TimeMap::at(static_cast<uint64_t>(s.realtime_ns), now, 1e9);
       break;
     case core::HwClock::kNone:
     case core::HwClock::kRawTicks:  // calibrated by the `nic` reference
