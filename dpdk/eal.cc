@@ -3,8 +3,11 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include <unistd.h>
+
 #include <cctype>
 #include <regex>
+#include <string>
 
 namespace tachyon::dp {
 
@@ -26,7 +29,10 @@ std::vector<std::string> eal_arguments(const EalOptions& o) {
   if (o.hugepages) {
     if (o.memory_mb != 0) a.push_back("-m" + std::to_string(o.memory_mb));
   } else {
+    // Without hugepages nothing is shared with other processes: no runtime
+    // files are written, so nothing is left behind under /var/run/dpdk.
     a.push_back("--no-huge");
+    a.push_back("--no-shconf");
     a.push_back("-m" + std::to_string(o.memory_mb));
   }
   a.push_back("--file-prefix=" + o.file_prefix);
@@ -51,6 +57,16 @@ Status init_eal(const EalOptions& o) {
     return Status::error(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
   }
   return Status();
+}
+
+}  // namespace tachyon::dp
+
+namespace tachyon::dp {
+
+void cleanup_eal() {
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  rmdir(runtime_dir.c_str());  // fails harmlessly if not empty
 }
 
 }  // namespace tachyon::dp

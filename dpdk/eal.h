@@ -34,4 +34,8 @@ bool is_pci_address(const std::string& device);
 // worker_cpus[i-1].
 Status init_eal(const EalOptions& o);
 
+// rte_eal_cleanup(), then removes the EAL's runtime directory if it is
+// empty (it is, without hugepages: see --no-shconf above).
+void cleanup_eal();
+
 }  // namespace tachyon::dp

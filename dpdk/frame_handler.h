@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock_model.h"
+#include "core/server_state.h"
 #include "core/drop_reason.h"
 #include "core/ntp_time.h"
 #include "dpdk/worker_counters.h"
@@ -68,19 +69,30 @@ struct FrameVerdict {
 };
 
 struct FrameContext {
-  const PortIdentity* port = nullptr;
-  const core::AnswerTemplate* answer = nullptr;
+  FrameContext(const PortIdentity* p, const core::AnswerTemplate* a, core::NtpTimestamp receive,
+               bool offload) noexcept;
+
+  const PortIdentity* port;
+  const core::AnswerTemplate* answer;
   core::NtpTimestamp rx;  // this frame's receive timestamp
   // When true, IPv4 header and UDP checksums are left for the NIC: the IPv4
   // checksum is 0 and the UDP checksum holds the pseudo-header sum, as
   // DPDK's RTE_MBUF_F_TX_*_CKSUM offloads expect.
-  bool checksum_offload = false;
+  bool checksum_offload;
+  // Native-order sum of the answer template's bytes 4-23, which every time
+  // answer carries unchanged: summed once per burst, not once per answer.
+  uint64_t answer_sum;
 };
 
 // Handles one frame of `length` bytes at `frame`, answering in place.
 // `capacity` is how many bytes may be written from `frame` (>= length).
 FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                           WorkerCounters& counters) noexcept;
+
+// handle_frame() without its inlined fast path for the common NTP request:
+// the same answers, for tests that compare the two.
+FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
+                                  WorkerCounters& counters) noexcept;
 
 // Writes the transmit timestamp of a kSendNtp answer and, unless the NIC
 // computes it, updates the UDP checksum for it (RFC 1624 incremental update).

@@ -39,10 +39,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   const bool hw_usable = cfg_.caps.rx_timestamp_flag != 0 && model.nic.valid();
   const bool offload = cfg_.caps.checksum_offload;
 
-  FrameContext ctx;
-  ctx.port = cfg_.identity;
-  ctx.answer = &model.answer;
-  ctx.checksum_offload = offload;
+  FrameContext ctx(cfg_.identity, &model.answer, software_rx, offload);
 
   rte_mbuf* tx[kBurstSize];
   FrameVerdict ntp_verdicts[kBurstSize];
@@ -52,8 +49,12 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0;
   uint64_t rx_bytes = 0;
 
+  // As l3fwd: the frames were just written by the NIC (or another core),
+  // so fetch a few ahead of the one being handled.
+  constexpr uint16_t kPrefetchAhead = 4;
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     rte_mbuf* m = pkts[i];
     rx_bytes += m->pkt_len;
     if (unlikely(m->nb_segs != 1)) {

@@ -190,7 +190,7 @@ void Daemon::shutdown() {
     port_.reset();
   }
   if (eal_started_) {
-    rte_eal_cleanup();
+    dp::cleanup_eal();
     eal_started_ = false;
   }
 }

@@ -167,6 +167,51 @@ TEST(FrameHandler, NoAnswerIsLongerThanItsRequestForRandomFrames) {
   }
 }
 
+TEST(FrameHandler, FastPathAnswersExactlyLikeTheGeneralPath) {
+  // Every frame (valid or mutated) gets the same verdict and bytes from
+  // handle_frame() (inlined fast path first) and handle_frame_general().
+  std::mt19937 rng(17);
+  for (uint16_t vlan : {uint16_t{0}, uint16_t{42}}) {
+    const Lab lab = default_lab(vlan);
+    const PortIdentity id = identity_for(lab);
+    const core::AnswerTemplate answer(lab.state);
+    size_t fast_answers = 0;
+    for (const Scenario& s : varied_scenarios(lab, 31 + vlan, 4000)) {
+      for (int m = 0; m < 4; ++m) {
+        Bytes req = s.request;
+        if (m > 0 && !req.empty()) req[rng() % req.size()] = static_cast<uint8_t>(rng());
+        for (bool offload : {false, true}) {
+          const FrameContext ctx(&id, &answer, kRx, offload);
+          Bytes a(kCapacity, 0), b(kCapacity, 0);
+          std::copy(req.begin(), req.end(), a.begin());
+          std::copy(req.begin(), req.end(), b.begin());
+          WorkerCounters ca, cb;
+          const auto len = static_cast<uint16_t>(req.size());
+          const FrameVerdict va = handle_frame(a.data(), len, kCapacity, ctx, ca);
+          const FrameVerdict vb = handle_frame_general(b.data(), len, kCapacity, ctx, cb);
+          ASSERT_EQ(va.action, vb.action) << s.name;
+          if (va.action == FrameAction::kDrop) {
+            ASSERT_EQ(va.reason, vb.reason) << s.name;
+          }
+          ASSERT_EQ(va.length, vb.length) << s.name;
+          ASSERT_EQ(va.ntp_offset, vb.ntp_offset) << s.name;
+          ASSERT_EQ(va.l2_length, vb.l2_length) << s.name;
+          ASSERT_EQ(va.l3_length, vb.l3_length) << s.name;
+          if (va.action == FrameAction::kDrop) continue;
+          if (va.action == FrameAction::kSendNtp) {
+            stamp_ntp_frame(a.data(), va, kTx, offload);
+            stamp_ntp_frame(b.data(), vb, kTx, offload);
+            ++fast_answers;
+          }
+          ASSERT_EQ(Bytes(a.begin(), a.begin() + va.length), Bytes(b.begin(), b.begin() + vb.length))
+              << s.name << (offload ? " offload" : "");
+        }
+      }
+    }
+    EXPECT_GT(fast_answers, 1000u);
+  }
+}
+
 TEST(FrameHandler, LinkLocalAddressIsTheModifiedEui64OfTheMac) {
   PortIdentity id;
   id.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};

@@ -17,6 +17,7 @@
 #include "clock/clock_sources.h"
 #include "clock/system_reference.h"
 #include "core/ntp_packet.h"
+#include "dpdk/eal.h"
 #include "dpdk/port.h"
 #include "dpdk/tsc.h"
 #include "dpdk/worker.h"
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
   tachyon::dp::replay::write_input_capture(g_dir + "/in.pcap");
   const std::string vdev = "--vdev=net_pcap0,rx_pcap=" + g_dir + "/in.pcap,tx_pcap=" + g_dir + "/out.pcap";
   const std::string prefix = "--file-prefix=tachyon_pcap_" + std::to_string(getpid());
-  std::vector<std::string> args = {"pcap_test", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+  std::vector<std::string> args = {"pcap_test", "--no-huge", "--no-shconf", "-m", "256", "--no-pci", "--no-telemetry",
                                    "--log-level=4", "--lcores=0@0", prefix, vdev};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());
@@ -149,7 +150,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  tachyon::dp::cleanup_eal();
   std::filesystem::remove_all(g_dir);
   return rc;
 }

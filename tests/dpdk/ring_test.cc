@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dpdk/eal.h"
 #include "dpdk/port.h"
 #include "dpdk/worker.h"
 #include "tests/support/scenarios.h"
@@ -235,7 +236,7 @@ int main(int argc, char** argv) {
   // Its own file prefix and no hugepages: runs beside any other DPDK test.
   const std::string prefix = "--file-prefix=tachyon_ring_" + std::to_string(getpid());
   const std::string lcores = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "--lcores=0@0,1@1" : "--lcores=0@0,1@0";
-  std::vector<std::string> args = {"ring_test", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
+  std::vector<std::string> args = {"ring_test", "--no-huge", "--no-shconf", "-m", "256", "--no-pci", "--no-telemetry",
                                    "--log-level=4", prefix, lcores};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());
@@ -244,6 +245,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = RUN_ALL_TESTS();
-  rte_eal_cleanup();
+  tachyon::dp::cleanup_eal();
   return rc;
 }
