@@ -184,6 +184,10 @@ void Daemon::shutdown() {
                "=" + std::to_string(t.drops[r]);
     }
     spdlog::info("dropped: {}", drops.empty() ? "nothing" : drops);
+    for (size_t q = 0; q < counters_.size(); ++q) {
+      spdlog::info("queue {}: {} received, {} sent", q, counters_[q]->rx_packets.load(),
+                   counters_[q]->tx_packets.load());
+    }
   }
   if (port_) {
     port_->stop();
