@@ -142,6 +142,25 @@ void Daemon::publish_clock() {
   clock_.publish(m);
 
   const core::ServerState& st = m.answer.state();
+  {
+    clock::ClockStatus cs;
+    cs.source = config_.reference.source;
+    cs.state = reference_->using_local_override() ? clock::ReferenceState::kLocalOverride
+               : st.synchronized                  ? clock::ReferenceState::kSynchronized
+                                                  : clock::ReferenceState::kUnsynchronized;
+    cs.stratum = st.wire_stratum();
+    cs.refid = st.refid;
+    cs.precision = st.precision;
+    cs.root_delay_ns = core::nanos_from_ntp_short(st.root_delay);
+    cs.root_dispersion_ns = core::nanos_from_ntp_short(st.root_dispersion);
+    cs.leap = st.wire_leap();
+    cs.frequency_ppm = (reference_->rate_hz() / ticks_->nominal_hz() - 1.0) * 1e6;
+    cs.last_sample_unix_ns = core::unix_nanos_from_ntp(st.reference_time, kernel_->realtime_ns());
+    cs.samples = clock_generation_;
+    cs.tai_offset_s = reference_->last_status().tai_offset_s;
+    std::lock_guard lock(status_mutex_);
+    clock_status_ = cs;
+  }
   if (clock_generation_ == 1 || st.synchronized != was_synchronized_) {
     if (reference_->using_local_override()) {
       spdlog::warn("reference: the kernel says the system clock is unsynchronized; serving anyway at "
@@ -197,6 +216,11 @@ void Daemon::shutdown() {
     dp::cleanup_eal();
     eal_started_ = false;
   }
+}
+
+clock::ClockStatus Daemon::clock_status() const {
+  std::lock_guard lock(status_mutex_);
+  return clock_status_;
 }
 
 CounterTotals Daemon::totals() const {

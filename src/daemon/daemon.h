@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "clock/clock_sources.h"
+#include "clock/clock_status.h"
 #include "clock/system_reference.h"
 #include "core/clock_model.h"
 #include "core/result.h"
@@ -46,6 +48,8 @@ class Daemon {
 
   const Config& config() const noexcept { return config_; }
   CounterTotals totals() const;
+  // The timescale as of the last clock update. Safe from any thread.
+  clock::ClockStatus clock_status() const;
 
  private:
   void publish_clock();
@@ -65,6 +69,8 @@ class Daemon {
   std::atomic<bool> workers_stop_{false};
   bool workers_running_ = false;
   bool was_synchronized_ = false;
+  mutable std::mutex status_mutex_;
+  clock::ClockStatus clock_status_;  // guarded by status_mutex_
 };
 
 }  // namespace tachyon
