@@ -202,3 +202,22 @@ uint64_t Port::mbufs_total() const noexcept {
 }
 
 }  // namespace tachyon::dp
+
+namespace tachyon::dp {
+
+std::vector<std::pair<std::string, uint64_t>> Port::xstats() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  const int n = rte_eth_xstats_get_names(id_, nullptr, 0);
+  if (n <= 0) return out;
+  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+  std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+  if (rte_eth_xstats_get_names(id_, names.data(), static_cast<unsigned>(n)) != n) return out;
+  const int got = rte_eth_xstats_get(id_, values.data(), static_cast<unsigned>(n));
+  if (got != n) return out;
+  for (const auto& v : values) {
+    if (v.id < names.size()) out.emplace_back(names[v.id].name, v.value);
+  }
+  return out;
+}
+
+}  // namespace tachyon::dp

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock_model.h"
@@ -57,6 +58,9 @@ class Port {
   // mbufs in use across all pools (for /metrics and leak checks).
   uint64_t mbufs_in_use() const noexcept;
   uint64_t mbufs_total() const noexcept;
+  // The NIC's extended statistics (rte_eth_xstats_get), name and value.
+  // Callable from any thread.
+  std::vector<std::pair<std::string, uint64_t>> xstats() const;
 
  private:
   uint16_t id_ = 0;

@@ -43,4 +43,55 @@ struct alignas(core::kCacheLine) WorkerCounters {
   }
 };
 
+// A plain copy of a WorkerCounters block, read with relaxed loads (no lock,
+// no write: the worker is not disturbed beyond sharing the cache lines).
+struct WorkerCountersSnapshot {
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, tx_dropped = 0, rx_bursts = 0;
+  uint64_t hw_timestamps = 0, arp_replies = 0, nd_advertisements = 0, icmp_echo_replies = 0;
+  uint64_t icmpv6_echo_replies = 0, control_replies = 0;
+  uint64_t replies[8][8] = {};  // by request mode and version
+  uint64_t kod[core::kKissCodeCount] = {};
+  uint64_t drops[core::kDropReasonCount] = {};
+  uint64_t processing_count = 0, processing_sum_ns = 0;
+  uint64_t processing_bucket[WorkerCounters::kProcessingBuckets] = {};
+
+  uint64_t ntp_answers() const noexcept {
+    uint64_t n = 0;
+    for (const auto& by_version : replies) {
+      for (uint64_t v : by_version) n += v;
+    }
+    return n;
+  }
+  uint64_t dropped() const noexcept {
+    uint64_t n = 0;
+    for (uint64_t d : drops) n += d;
+    return n;
+  }
+};
+
+inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
+  WorkerCountersSnapshot s;
+  s.rx_packets = c.rx_packets.load();
+  s.rx_bytes = c.rx_bytes.load();
+  s.tx_packets = c.tx_packets.load();
+  s.tx_bytes = c.tx_bytes.load();
+  s.tx_dropped = c.tx_dropped.load();
+  s.rx_bursts = c.rx_bursts.load();
+  s.hw_timestamps = c.hw_timestamps.load();
+  s.arp_replies = c.arp_replies.load();
+  s.nd_advertisements = c.nd_advertisements.load();
+  s.icmp_echo_replies = c.icmp_echo_replies.load();
+  s.icmpv6_echo_replies = c.icmpv6_echo_replies.load();
+  s.control_replies = c.control_replies.load();
+  for (size_t m = 0; m < 8; ++m) {
+    for (size_t v = 0; v < 8; ++v) s.replies[m][v] = c.ntp.replies[m][v].load();
+  }
+  for (size_t k = 0; k < core::kKissCodeCount; ++k) s.kod[k] = c.ntp.kod[k].load();
+  for (size_t r = 0; r < core::kDropReasonCount; ++r) s.drops[r] = c.ntp.drops[r].load();
+  s.processing_count = c.processing_count.load();
+  s.processing_sum_ns = c.processing_sum_ns.load();
+  for (size_t b = 0; b < WorkerCounters::kProcessingBuckets; ++b) s.processing_bucket[b] = c.processing_bucket[b].load();
+  return s;
+}
+
 }  // namespace tachyon::dp

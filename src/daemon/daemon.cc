@@ -133,6 +133,15 @@ Status Daemon::start() {
     }
   }
   workers_running_ = true;
+  started_at_ = std::chrono::steady_clock::now();
+
+  if (!c.stats.listen.empty()) {
+    auto server = StatsServer::start(c.stats.listen, [this] { return stats_snapshot(); },
+                                     static_cast<int>(c.eal.control_cpu));
+    if (!server) return server.status();
+    stats_server_ = std::move(server.value());
+    spdlog::info("stats endpoint on http://{}/metrics and /status", c.stats.listen);
+  }
   return Status();
 }
 
@@ -187,6 +196,8 @@ void Daemon::run(const std::atomic<bool>& stop) {
 }
 
 void Daemon::shutdown() {
+  // The stats endpoint reads the port and the workers' counters: it goes first.
+  stats_server_.reset();
   if (workers_running_) {
     workers_stop_.store(true);
     rte_eal_mp_wait_lcore();
@@ -221,6 +232,32 @@ void Daemon::shutdown() {
 clock::ClockStatus Daemon::clock_status() const {
   std::lock_guard lock(status_mutex_);
   return clock_status_;
+}
+
+StatsSnapshot Daemon::stats_snapshot() const {
+  StatsSnapshot s;
+  s.version = TACHYON_VERSION;
+  s.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
+  s.device = config_.port.device;
+  s.ntp_port = config_.server.ntp_port;
+  s.vlan = config_.server.vlan;
+  for (size_t i = 0; i < identity_.ipv4_count; ++i) s.addresses.push_back(ipv4_string(identity_.ipv4[i]));
+  for (size_t i = 0; i < identity_.ipv6_count; ++i) s.addresses.push_back(ipv6_string(identity_.ipv6[i]));
+  if (port_) {
+    const auto& caps = port_->capabilities();
+    s.driver = caps.driver;
+    s.mac = mac_string(caps.mac);
+    s.queues = port_->queues();
+    s.rss = caps.rss;
+    s.checksum_offload = caps.checksum_offload;
+    s.rx_timestamps = caps.hw_clock == core::HwClock::kNone ? "software" : "hardware";
+    s.mbufs_in_use = port_->mbufs_in_use();
+    s.mbufs_total = port_->mbufs_total();
+    s.nic_xstats = port_->xstats();
+  }
+  s.clock = clock_status();
+  for (const auto& c : counters_) s.workers.push_back(dp::snapshot(*c));
+  return s;
 }
 
 CounterTotals Daemon::totals() const {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,8 @@
 #include "core/clock_model.h"
 #include "core/result.h"
 #include "daemon/config.h"
+#include "daemon/stats.h"
+#include "daemon/stats_server.h"
 #include "dpdk/frame_handler.h"
 #include "dpdk/port.h"
 #include "dpdk/worker.h"
@@ -50,6 +53,9 @@ class Daemon {
   CounterTotals totals() const;
   // The timescale as of the last clock update. Safe from any thread.
   clock::ClockStatus clock_status() const;
+  // Everything the stats endpoint exports, taken now. Safe from any
+  // thread while the daemon runs (between start() and shutdown()).
+  StatsSnapshot stats_snapshot() const;
 
  private:
   void publish_clock();
@@ -69,6 +75,8 @@ class Daemon {
   std::atomic<bool> workers_stop_{false};
   bool workers_running_ = false;
   bool was_synchronized_ = false;
+  std::unique_ptr<StatsServer> stats_server_;
+  std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex status_mutex_;
   clock::ClockStatus clock_status_;  // guarded by status_mutex_
 };

@@ -1,0 +1,146 @@
+#include "daemon/stats.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace tachyon {
+namespace {
+
+StatsSnapshot fixture() {
+  StatsSnapshot s;
+  s.version = "9.9.9";
+  s.uptime_s = 12.5;
+  s.device = "net_af_xdp0,iface=x0";
+  s.driver = "net_af_xdp";
+  s.mac = "02:00:00:00:00:01";
+  s.queues = 2;
+  s.addresses = {"192.0.2.1", "2001:db8::1"};
+  s.clock.source = "system";
+  s.clock.state = clock::ReferenceState::kSynchronized;
+  s.clock.stratum = 2;
+  s.clock.refid = 0xc0000263;
+  s.clock.precision = -26;
+  s.clock.root_dispersion_ns = 1'500'000;
+  s.clock.leap = core::Leap::kInsert;
+  s.workers.resize(2);
+  s.workers[0].rx_packets = 100;
+  s.workers[0].tx_packets = 90;
+  s.workers[0].replies[3][4] = 70;
+  s.workers[0].replies[1][3] = 5;
+  s.workers[1].replies[3][4] = 10;
+  s.workers[1].replies[0][1] = 2;
+  s.workers[0].kod[0] = 3;
+  s.workers[0].drops[static_cast<size_t>(core::DropReason::kNtpModePrivate)] = 4;
+  s.workers[1].drops[static_cast<size_t>(core::DropReason::kNotOurAddress)] = 6;
+  // 80 answers: 40 under 250 ns, 40 between 250 and 500 ns.
+  s.workers[0].processing_bucket[0] = 40;
+  s.workers[0].processing_bucket[1] = 40;
+  s.workers[0].processing_count = 80;
+  s.workers[0].processing_sum_ns = 80 * 300;
+  s.mbufs_in_use = 12;
+  s.mbufs_total = 4095;
+  s.nic_xstats = {{"rx_good_packets", 100}, {"weird\"name", 1}};
+  return s;
+}
+
+std::map<std::string, double> samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+TEST(Metrics, EveryFamilyHasHelpAndTypeBeforeItsSamples) {
+  const std::string text = render_metrics(fixture());
+  std::istringstream in(text);
+  std::string line;
+  std::set<std::string> helped, typed;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0) {
+      helped.insert(line.substr(7, line.find(' ', 7) - 7));
+    } else if (line.rfind("# TYPE ", 0) == 0) {
+      typed.insert(line.substr(7, line.find(' ', 7) - 7));
+    } else if (!line.empty()) {
+      std::string name = line.substr(0, line.find_first_of("{ "));
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        const std::string family = name.substr(0, name.size() - std::string(suffix).size());
+        if (name.size() > std::string(suffix).size() && name.ends_with(suffix) && typed.count(family)) name = family;
+      }
+      EXPECT_TRUE(helped.count(name)) << "no HELP for " << name;
+      EXPECT_TRUE(typed.count(name)) << "no TYPE for " << name;
+    }
+  }
+  EXPECT_GT(helped.size(), 30u);
+}
+
+TEST(Metrics, CountersCarryPerQueueValuesAndLabels) {
+  const auto m = samples(render_metrics(fixture()));
+  EXPECT_EQ(m.at("tachyon_rx_packets_total{queue=\"0\"}"), 100);
+  EXPECT_EQ(m.at("tachyon_ntp_answers_total{queue=\"0\",version=\"4\",mode=\"client\"}"), 70);
+  EXPECT_EQ(m.at("tachyon_ntp_answers_total{queue=\"0\",version=\"3\",mode=\"symmetric_active\"}"), 5);
+  EXPECT_EQ(m.at("tachyon_ntp_answers_total{queue=\"1\",version=\"1\",mode=\"ntpv1\"}"), 2);
+  EXPECT_EQ(m.at("tachyon_kod_sent_total{queue=\"0\",code=\"RATE\"}"), 3);
+  EXPECT_EQ(m.at("tachyon_drops_total{queue=\"0\",reason=\"ntp_mode_private\"}"), 4);
+  EXPECT_EQ(m.at("tachyon_drops_total{queue=\"1\",reason=\"not_our_address\"}"), 6);
+  EXPECT_EQ(m.at("tachyon_reference_state{source=\"system\",state=\"synchronized\"}"), 1);
+  EXPECT_EQ(m.at("tachyon_reference_state{source=\"system\",state=\"holdover\"}"), 0);
+  EXPECT_EQ(m.at("tachyon_leap_indicator"), 1);
+  EXPECT_DOUBLE_EQ(m.at("tachyon_root_dispersion_seconds"), 0.0015);
+  EXPECT_EQ(m.at("tachyon_mbufs_in_use"), 12);
+  EXPECT_EQ(m.at("tachyon_nic_xstat{name=\"weird\\\"name\"}"), 1);  // label value escaped
+}
+
+TEST(Metrics, HistogramBucketsAreCumulative) {
+  const auto m = samples(render_metrics(fixture()));
+  EXPECT_EQ(m.at("tachyon_processing_time_seconds_bucket{queue=\"0\",le=\"2.5e-07\"}"), 40);
+  EXPECT_EQ(m.at("tachyon_processing_time_seconds_bucket{queue=\"0\",le=\"5e-07\"}"), 80);
+  EXPECT_EQ(m.at("tachyon_processing_time_seconds_bucket{queue=\"0\",le=\"+Inf\"}"), 80);
+  EXPECT_EQ(m.at("tachyon_processing_time_seconds_count{queue=\"0\"}"), 80);
+  EXPECT_NEAR(m.at("tachyon_processing_time_seconds_sum{queue=\"0\"}"), 80 * 300e-9, 1e-12);
+}
+
+TEST(Metrics, ProcessingQuantilesInterpolateWithinBuckets) {
+  const StatsSnapshot s = fixture();
+  EXPECT_NEAR(processing_quantile_s(s, 0.5), 250e-9, 1e-12);
+  EXPECT_NEAR(processing_quantile_s(s, 0.75), 375e-9, 1e-12);
+  EXPECT_EQ(processing_quantile_s(StatsSnapshot{}, 0.5), 0);
+}
+
+TEST(Status, DocumentHasTheFieldsToolsRead) {
+  const auto j = nlohmann::json::parse(render_status(fixture()));
+  EXPECT_EQ(j["server"]["version"], "9.9.9");
+  EXPECT_EQ(j["server"]["queues"], 2);
+  EXPECT_EQ(j["server"]["addresses"][1], "2001:db8::1");
+  EXPECT_EQ(j["reference"]["state"], "synchronized");
+  EXPECT_EQ(j["reference"]["refid"], "192.0.2.99");
+  EXPECT_EQ(j["reference"]["leap"], "insert");
+  EXPECT_EQ(j["traffic"]["ntp_answers"], 87);
+  EXPECT_EQ(j["traffic"]["kod_sent"], 3);
+  EXPECT_EQ(j["traffic"]["dropped"], 10);
+  EXPECT_EQ(j["answers"]["by_version"]["4"], 80);
+  EXPECT_EQ(j["answers"]["by_mode"]["symmetric_active"], 5);
+  EXPECT_EQ(j["drops"]["ntp_mode_private"], 4);
+  EXPECT_FALSE(j["drops"].contains("frame_truncated"));  // only reasons that happened
+  EXPECT_EQ(j["queues"].size(), 2u);
+  EXPECT_EQ(j["mbufs"]["total"], 4095);
+  EXPECT_NEAR(j["processing_time_s"]["p50"].get<double>(), 250e-9, 1e-12);
+}
+
+TEST(Status, RefidIsTextAtStratumOneAndAnAddressBelow) {
+  EXPECT_EQ(refid_text(core::refid_from_ascii("GPS\0"), 1), "GPS");
+  EXPECT_EQ(refid_text(0xc0000201, 2), "192.0.2.1");
+  EXPECT_EQ(refid_text(core::refid_from_ascii("INIT"), 16), "INIT");
+}
+
+}  // namespace
+}  // namespace tachyon
