@@ -227,6 +227,15 @@ class Sink {
   void add(const toml::source_position& at, std::string message) {
     errors_.push_back(ConfigError{file_, at.line, at.column, std::move(message)});
   }
+  // A value from the command line carries its option as its path: the
+  // error names the option instead of a line of the file.
+  void add(const toml::source_region& where, std::string message) {
+    if (where.path != nullptr && *where.path != file_) {
+      errors_.push_back(ConfigError{*where.path, 0, 0, std::move(message)});
+    } else {
+      add(where.begin, std::move(message));
+    }
+  }
   size_t count() const { return errors_.size(); }
 
  private:
@@ -242,7 +251,7 @@ class Field {
   Field(const toml::node& node, std::string name, Sink& sink) : node_(node), name_(std::move(name)), sink_(sink) {}
 
   // "NAME: MESSAGE" at this value.
-  void error(std::string_view message) const { sink_.add(node_.source().begin, name_ + ": " + std::string(message)); }
+  void error(std::string_view message) const { sink_.add(node_.source(), name_ + ": " + std::string(message)); }
 
   // "NAME: expected EXPECTATION, found VALUE (TYPE)" at this value.
   void expected(std::string_view expectation) const {
@@ -624,7 +633,7 @@ class Decoder {
     }
     std::string message = "unknown key " + quoted(key.str()) + " in [" + std::string(table) + "]";
     if (const auto hint = closest(key.str(), keys)) message += "; did you mean " + quoted(*hint) + "?";
-    sink_.add(key.source().begin, std::move(message));
+    sink_.add(key.source(), std::move(message));
   }
 
   // Reported where the key belongs: at its table if the file has one.
@@ -688,6 +697,40 @@ Result<std::string> read_file(const std::string& path) {
   return text;
 }
 
+// Inserts each override into the document, where the decoder validates it
+// like any other value. A value that is not TOML is taken as a string, so
+// `--set port.device=net_tap0` needs no quotes.
+void apply_overrides(toml::table& doc, const std::vector<ConfigOverride>& overrides, Errors& errors) {
+  for (const ConfigOverride& o : overrides) {
+    const auto dot = o.key.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == o.key.size()) {
+      errors.push_back(ConfigError{o.origin, 0, 0, "expected TABLE.KEY=VALUE, found " + quoted(o.key)});
+      continue;
+    }
+    toml::table parsed;
+    try {
+      parsed = toml::parse(std::string_view("v = " + o.value), std::string_view(o.origin));
+    } catch (const toml::parse_error&) {
+      try {
+        parsed = toml::parse(std::string_view("v = " + quoted(o.value)), std::string_view(o.origin));
+      } catch (const toml::parse_error& e) {
+        errors.push_back(ConfigError{o.origin, 0, 0, "cannot read the value: " + std::string(e.description())});
+        continue;
+      }
+    }
+    const std::string table = o.key.substr(0, dot);
+    if (!doc.contains(table)) doc.insert_or_assign(table, toml::table{});
+    toml::table* t = doc[table].as_table();
+    if (t == nullptr) {
+      errors.push_back(ConfigError{o.origin, 0, 0, "[" + table + "] is not a table in the file"});
+      continue;
+    }
+    toml::node* value = parsed.get("v");
+    // The key carries the option as its source too, for "unknown key" errors.
+    t->insert_or_assign(toml::key(o.key.substr(dot + 1), value->source()), std::move(*value));
+  }
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -699,7 +742,7 @@ std::string ConfigError::to_string() const {
   return out + ": " + message;
 }
 
-ConfigResult load_config(const std::string& path) {
+ConfigResult load_config(const std::string& path, const std::vector<ConfigOverride>& overrides) {
   auto text = read_file(path);
   if (!text.ok()) {
     ConfigResult result;
@@ -707,10 +750,11 @@ ConfigResult load_config(const std::string& path) {
     result.errors.push_back(ConfigError{path, 0, 0, "cannot read the configuration file: " + text.message()});
     return result;
   }
-  return parse_config(*text, path);
+  return parse_config(*text, path, overrides);
 }
 
-ConfigResult parse_config(const std::string& text, const std::string& path) {
+ConfigResult parse_config(const std::string& text, const std::string& path,
+                          const std::vector<ConfigOverride>& overrides) {
   ConfigResult result;
   result.config.path = path;
   Sink sink(path, result.errors);
@@ -723,6 +767,7 @@ ConfigResult parse_config(const std::string& text, const std::string& path) {
     return result;
   }
 
+  apply_overrides(doc, overrides, result.errors);
   Decoder(result.config, sink).decode(doc);
   // Tables come out of toml++ sorted by name and cross-key rules run last;
   // the operator reads the errors against the file, top to bottom.

@@ -41,6 +41,8 @@ struct Config {
     std::vector<uint32_t> worker_cpus;      // one per queue; default 1..queues
     std::vector<std::string> args;          // extra EAL arguments, appended as is
     std::string log_level = "error";        // DPDK's own log level
+
+    friend bool operator==(const Eal&, const Eal&) = default;
   } eal;
 
   struct Port {
@@ -52,6 +54,8 @@ struct Config {
     uint16_t tx_descriptors = 1024;
     std::string hw_timestamps = "auto";     // "auto" | "off"
     std::string checksum_offload = "auto";  // "auto" | "off"
+
+    friend bool operator==(const Port&, const Port&) = default;
   } port;
 
   struct Server {
@@ -59,6 +63,8 @@ struct Config {
     std::vector<Ipv6Prefix> ipv6;
     uint16_t ntp_port = 123;
     uint16_t vlan = 0;  // 0: untagged; 1-4094: one 802.1Q tag
+
+    friend bool operator==(const Server&, const Server&) = default;
   } server;
 
   struct Reference {
@@ -68,10 +74,14 @@ struct Config {
     // 0: off. 1-15: serve at this stratum even when the kernel says the
     // system clock is unsynchronized (chrony's `local stratum`). Logged.
     uint8_t local_stratum = 0;
+
+    friend bool operator==(const Reference&, const Reference&) = default;
   } reference;
 
   struct Stats {
     std::string listen = "127.0.0.1:9123";  // "" disables the HTTP endpoint
+
+    friend bool operator==(const Stats&, const Stats&) = default;
   } stats;
 
   struct Log {
@@ -79,6 +89,8 @@ struct Config {
     std::string file;            // "" = stderr (the journal under systemd)
     uint32_t max_size_mb = 10;   // rotation of `file`
     uint32_t max_files = 5;
+
+    friend bool operator==(const Log&, const Log&) = default;
   } log;
 };
 
@@ -98,9 +110,19 @@ struct ConfigResult {
   bool ok() const noexcept { return errors.empty(); }
 };
 
-// Reads, parses and validates a configuration file.
-ConfigResult load_config(const std::string& path);
+// A value given on the command line, replacing (or adding) one key of the
+// file before validation: `key` is "table.key", `value` TOML syntax or a
+// bare string, `origin` names it in errors (e.g. "--queues").
+struct ConfigOverride {
+  std::string key;
+  std::string value;
+  std::string origin;
+};
+
+// Reads, parses and validates a configuration file, with overrides applied.
+ConfigResult load_config(const std::string& path, const std::vector<ConfigOverride>& overrides = {});
 // Same, from text (tests, fuzzing); `path` is used in error messages only.
-ConfigResult parse_config(const std::string& text, const std::string& path);
+ConfigResult parse_config(const std::string& text, const std::string& path,
+                          const std::vector<ConfigOverride>& overrides = {});
 
 }  // namespace tachyon

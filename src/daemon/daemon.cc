@@ -4,12 +4,14 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
 #include <chrono>
 #include <thread>
 
 #include "dpdk/eal.h"
 #include "dpdk/tsc.h"
+#include "daemon/logging.h"
 
 namespace tachyon {
 namespace {
@@ -52,7 +54,8 @@ uint32_t parse_refid(const std::string& s) {
 
 }  // namespace
 
-Daemon::Daemon(Config config) : config_(std::move(config)) {}
+Daemon::Daemon(Config config, std::vector<ConfigOverride> overrides)
+    : config_(std::move(config)), overrides_(std::move(overrides)) {}
 
 Daemon::~Daemon() { shutdown(); }
 
@@ -186,13 +189,49 @@ void Daemon::publish_clock() {
   }
 }
 
-void Daemon::run(const std::atomic<bool>& stop) {
+void Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>& reload_requested) {
   auto next = std::chrono::steady_clock::now();
   while (!stop.load()) {
     next += kClockPeriod;
     std::this_thread::sleep_until(next);
     publish_clock();
+    if (reload_requested.exchange(false)) reload();
   }
+}
+
+void Daemon::reload() {
+  sd_notify(0, "RELOADING=1");
+  spdlog::info("reload: reading {}", config_.path);
+  const ConfigResult r = load_config(config_.path, overrides_);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) spdlog::error("reload: {}", e.to_string());
+    spdlog::error("reload failed ({} error{}): keeping the running configuration", r.errors.size(),
+                  r.errors.size() == 1 ? "" : "s");
+    sd_notify(0, "READY=1\nSTATUS=reload failed: running configuration kept");
+    return;
+  }
+  const Config& next = r.config;
+  // Live: the log. The rest shapes the port, the memory or the workers and
+  // takes a restart; say so instead of silently ignoring it.
+  if (!(next.log == config_.log)) {
+    // Said before switching, so that a quieter level still records it.
+    spdlog::info("reload: log level {}{}", next.log.level, next.log.file.empty() ? "" : ", file " + next.log.file);
+    if (Status s = setup_logging(next.log); !s) {
+      spdlog::error("reload: {}: keeping the current log settings", s.message());
+    } else {
+      config_.log = next.log;
+    }
+  }
+  const std::pair<const char*, bool> restart_only[] = {
+      {"[eal]", next.eal == config_.eal},       {"[port]", next.port == config_.port},
+      {"[server]", next.server == config_.server}, {"[reference]", next.reference == config_.reference},
+      {"[stats]", next.stats == config_.stats},
+  };
+  for (const auto& [table, same] : restart_only) {
+    if (!same) spdlog::warn("reload: {} changed: restart tachyond to apply it (the running settings stay)", table);
+  }
+  spdlog::info("reload: done");
+  sd_notify(0, "READY=1");
 }
 
 void Daemon::shutdown() {

@@ -40,14 +40,19 @@ struct CounterTotals {
 
 class Daemon {
  public:
-  explicit Daemon(Config config);
+  explicit Daemon(Config config, std::vector<ConfigOverride> overrides = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
   Status start();
-  void run(const std::atomic<bool>& stop);
+  // The control loop: clock model publication until `stop`; a reload of
+  // the configuration file whenever `reload` is set (SIGHUP).
+  void run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
   void shutdown();
+  // Re-reads the configuration file (with the command-line overrides) and
+  // applies what can change live; a bad file keeps the running configuration.
+  void reload();
 
   const Config& config() const noexcept { return config_; }
   CounterTotals totals() const;
@@ -62,6 +67,7 @@ class Daemon {
   void log_banner() const;
 
   Config config_;
+  std::vector<ConfigOverride> overrides_;
   bool eal_started_ = false;
   std::optional<dp::Port> port_;
   dp::PortIdentity identity_;
