@@ -44,6 +44,8 @@ constexpr Entry kEntries[] = {
     {"rate_limited", "source over its rate limit (no KoD sent)"},
     {"auth_failed", "unknown key or invalid MAC (no crypto-NAK sent)"},
     {"auth_required", "request without a MAC while authentication is required"},
+    {"ntp_control_not_request", "mode 6 packet with the response, error or more bit set (not a request)"},
+    {"ntp_control_no_room", "output buffer too small for a mode 6 answer (dataplane bug)"},
 };
 static_assert(sizeof kEntries / sizeof kEntries[0] == kDropReasonCount,
               "every DropReason needs a name and a description");

@@ -50,6 +50,10 @@ enum class DropReason : uint8_t {
   kAuthFailed,            // bad MAC or unknown key, no crypto-NAK sent
   kAuthRequired,          // no MAC but the configuration requires one
 
+  // Mode 6 (core::respond_control()).
+  kNtpControlNotRequest,  // response, error or more bit set: not a request
+  kNtpControlNoRoom,      // the output buffer cannot hold the largest answer
+
   kCount_,
 };
 

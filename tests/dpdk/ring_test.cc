@@ -75,6 +75,16 @@ class RingDataplane : public ::testing::Test {
   void start_worker(const Lab& lab) {
     identity_ = identity_for(lab);
     clock_.publish(model_for(lab));
+    // Like the control thread: republish often, so that the TSC rate DPDK
+    // estimated at start-up (which can be off on a loaded VM) never has
+    // time to drift the model away from CLOCK_REALTIME.
+    ticking_.store(true);
+    ticker_ = std::thread([this, lab] {
+      while (ticking_.load()) {
+        clock_.publish(model_for(lab));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
     WorkerConfig wc;
     wc.port_id = port_->id();
     wc.queue = 0;
@@ -94,6 +104,8 @@ class RingDataplane : public ::testing::Test {
     stop_.store(true);
     rte_eal_wait_lcore(1);
     running_ = false;
+    ticking_.store(false);
+    ticker_.join();
   }
 
   // Sends the scenarios in bursts and checks every answer as it comes back.
@@ -158,6 +170,8 @@ class RingDataplane : public ::testing::Test {
   std::atomic<bool> stop_{false};
   std::unique_ptr<Worker> worker_;
   bool running_ = false;
+  std::atomic<bool> ticking_{false};
+  std::thread ticker_;
   std::map<core::DropReason, uint64_t> expected_drops_;
   size_t answers_checked_ = 0;
 };
