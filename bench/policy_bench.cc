@@ -45,11 +45,12 @@ void BM_RateLimiterCheck(benchmark::State& st) {
   o.table_entries = static_cast<uint32_t>(st.range(0));
   o.seed = 7;
   RateLimiter limiter(o);
+  const RateLimitParams limits = RateLimitParams::from(o);
   const auto pool = clients(static_cast<size_t>(st.range(1)), 3);
   uint64_t t = 0xeeab'0000'0000'0000ull;
   size_t i = 0;
   for (auto _ : st) {
-    benchmark::DoNotOptimize(limiter.check(pool[i++ % pool.size()], NtpTimestamp{t}));
+    benchmark::DoNotOptimize(limiter.check(pool[i++ % pool.size()], NtpTimestamp{t}, limits));
     t += 1 << 20;
   }
   st.SetItemsProcessed(static_cast<int64_t>(st.iterations()));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -48,13 +49,36 @@ std::vector<std::string> eal_arguments(const EalOptions& o) {
   return a;
 }
 
+namespace {
+
+// HugePages_Free from /proc/meminfo; -1 if unknown.
+long free_hugepages() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long value = 0;
+  while (meminfo >> key >> value) {
+    if (key == "HugePages_Free:") return value;
+    meminfo.ignore(256, '\n');
+  }
+  return -1;
+}
+
+}  // namespace
+
 Status init_eal(const EalOptions& o) {
   std::vector<std::string> args = eal_arguments(o);
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
   if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
-    return Status::error(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
+    std::string message = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
+    // DPDK says "Permission denied" or "Cannot allocate memory" when the
+    // real problem is that no hugepage is reserved.
+    if (o.hugepages && free_hugepages() == 0) {
+      message += " (no free hugepages: reserve some, e.g. echo 1024 > "
+                 "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages, or set eal.memory = \"no-huge\")";
+    }
+    return Status::error(message);
   }
   return Status();
 }

@@ -215,7 +215,52 @@ FrameVerdict finish_udp_ipv6(uint8_t* f, size_t l2, uint16_t ntp_length, bool ti
   return v;
 }
 
-// UDP to our NTP port: the core answers, we wrap it.
+core::IpAddress client_address(const uint8_t* ip, bool ipv6) noexcept {
+  if (ipv6) return core::IpAddress::ipv6(ip + 8);
+  core::IpAddress a;
+  std::memcpy(a.bytes.data(), ip + 12, 4);
+  return a;
+}
+
+FrameVerdict finish_udp(uint8_t* f, size_t l2, uint16_t ntp_length, bool time_answer, bool ipv6,
+                        const FrameContext& ctx) noexcept {
+  return ipv6 ? finish_udp_ipv6(f, l2, ntp_length, time_answer, ctx)
+              : finish_udp_ipv4(f, l2, ntp_length, time_answer, ctx);
+}
+
+// An admitted-or-not request the access list or the rate limit refused:
+// dropped, or answered with a Kiss-o'-Death that gives no time away
+// (RFC 5905 section 7.4), as the policy says.
+FrameVerdict refuse(uint8_t* f, size_t l2, uint8_t* payload, core::Admission admission, bool ipv6,
+                    const FrameContext& ctx, WorkerCounters& c) noexcept {
+  const core::ServicePolicy& p = ctx.service->policy();
+  const bool denied = admission == core::Admission::kDenied;
+  if ((denied ? p.denied : p.limited) == core::Refusal::kDrop) {
+    return drop(denied ? DropReason::kAccessDenied : DropReason::kRateLimited);
+  }
+  const core::KissCode code = denied ? core::KissCode::kDeny : core::KissCode::kRate;
+  const std::span<uint8_t> ntp(payload, core::kNtpHeaderSize);
+  const core::Verdict v = core::build_kod(ntp, code, denied ? int8_t{0} : p.kod_poll, ntp);
+  c.ntp.kiss(code);
+  return finish_udp(f, l2, v.length, false, ipv6, ctx);
+}
+
+// Mode 6 to a source on the control allow-list (RFC 9327, read-only).
+FrameVerdict answer_control(uint8_t* f, size_t l2, const core::Request& req, uint8_t* payload, size_t room,
+                            const core::IpAddress& client, bool ipv6, const FrameContext& ctx,
+                            WorkerCounters& c) noexcept {
+  if (ctx.service == nullptr || ctx.control == nullptr || !ctx.service->policy().control_allowed(client)) {
+    return drop(DropReason::kNtpModeControl);
+  }
+  const core::SystemVariables vars = ctx.control->read();
+  const core::ControlResult r = core::respond_control(req.packet, ctx.rx, vars, std::span<uint8_t>(payload, room));
+  if (!r.answer) return drop(r.reason);
+  c.control_replies.add();
+  return finish_udp(f, l2, r.length, false, ipv6, ctx);
+}
+
+// UDP to our NTP port: the core checks the request, the service admits the
+// client, the core answers, we wrap it.
 FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, size_t l4_available, bool ipv6,
                         const FrameContext& ctx, WorkerCounters& c) noexcept {
   if (l4_available < kUdpHeader) return drop(DropReason::kUdpMalformed);
@@ -230,22 +275,24 @@ FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, 
   const auto room = static_cast<size_t>(f + capacity - payload);
   if (room < core::kNtpHeaderSize) return drop(DropReason::kUdpMalformed);
   const core::Request req{std::span<const uint8_t>(payload, payload_length), ctx.rx, client_port};
-  const core::Verdict v = core::respond(req, *ctx.answer, std::span<uint8_t>(payload, room));
+  const core::Verdict v = core::classify(req);
   switch (v.action) {
     case core::Action::kDrop:
       return drop(v.reason);
     case core::Action::kControl:
-      // Mode 6 is answered only to the control allow-list (operations
-      // issue); until then every control request is dropped and counted.
-      return drop(DropReason::kNtpModeControl);
+      return answer_control(f, l2, req, payload, room, client_address(f + l2, ipv6), ipv6, ctx, c);
     case core::Action::kReply:
     case core::Action::kReplyKod:
       break;
   }
+  if (ctx.service != nullptr && !ctx.service->admits_everyone()) {
+    const core::Admission a = ctx.service->admit(client_address(f + l2, ipv6), ctx.rx);
+    if (a == core::Admission::kDenied || a == core::Admission::kLimited) return refuse(f, l2, payload, a, ipv6, ctx, c);
+    if (a == core::Admission::kAnswerLeaked) c.ratelimit_leaks.add();
+  }
+  core::write_reply(req, v, *ctx.answer, std::span<uint8_t>(payload, room));
   c.ntp.reply(v.mode, v.version);
-  const bool time_answer = v.action == core::Action::kReply;
-  return ipv6 ? finish_udp_ipv6(f, l2, v.length, time_answer, ctx)
-              : finish_udp_ipv4(f, l2, v.length, time_answer, ctx);
+  return finish_udp(f, l2, static_cast<uint16_t>(core::kNtpHeaderSize), true, ipv6, ctx);
 }
 
 FrameVerdict handle_arp(uint8_t* f, uint16_t length, size_t l2, const PortIdentity& port,
@@ -509,7 +556,8 @@ bool answer_common_ntp_ipv4(uint8_t* f, uint16_t length, const FrameContext& ctx
   const uint8_t version = core::version_of(lvm);
   if (ip[0] != 0x45 || load_be16(ip + 2) != kIpTotal || (load_be16(ip + 6) & 0x3fff) != 0 || ip[9] != kProtoUdp ||
       load_be16(udp + 2) != port.ntp_port || load_be16(udp + 4) != kUdpLength || load_be16(udp) == 0 ||
-      core::mode_of(lvm) != core::Mode::kClient || static_cast<uint8_t>(version - 1) >= 4) {
+      core::mode_of(lvm) != core::Mode::kClient || static_cast<uint8_t>(version - 1) >= 4 ||
+      core::load_be64(ntp + core::off::kTransmit) == 0) {
     return false;
   }
   uint32_t src, dst;
@@ -520,6 +568,16 @@ bool answer_common_ntp_ipv4(uint8_t* f, uint16_t length, const FrameContext& ctx
     return false;
   }
 
+  if (ctx.service != nullptr && !ctx.service->admits_everyone()) {
+    core::IpAddress client;
+    std::memcpy(client.bytes.data(), &src, 4);
+    const core::Admission a = ctx.service->admit(client, ctx.rx);
+    if (a == core::Admission::kDenied || a == core::Admission::kLimited) {
+      out = refuse(f, l2, ntp, a, false, ctx, c);
+      return true;
+    }
+    if (a == core::Admission::kAnswerLeaked) c.ratelimit_leaks.add();
+  }
   core::detail::write_answer(std::span<const uint8_t>(ntp, core::kNtpHeaderSize), ctx.rx, *ctx.answer, version,
                              core::Mode::kServer, ntp);
   c.ntp.reply(static_cast<uint8_t>(core::Mode::kClient), version);
@@ -603,7 +661,10 @@ FrameContext::FrameContext(const PortIdentity* p, const core::AnswerTemplate* a,
 FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                           WorkerCounters& counters) noexcept {
   FrameVerdict v;
-  if (answer_common_ntp_ipv4(frame, length, ctx, counters, v)) [[likely]] return v;
+  if (answer_common_ntp_ipv4(frame, length, ctx, counters, v)) [[likely]] {
+    if (v.action == FrameAction::kDrop) counters.ntp.drop(v.reason);  // refused by the policy
+    return v;
+  }
   return handle_frame_general(frame, length, capacity, ctx, counters);
 }
 

@@ -16,7 +16,10 @@
 #include <vector>
 
 #include "core/clock_model.h"
+#include "core/control.h"
+#include "core/seqlock.h"
 #include "core/server_state.h"
+#include "core/service.h"
 #include "core/drop_reason.h"
 #include "core/ntp_time.h"
 #include "dpdk/worker_counters.h"
@@ -82,6 +85,12 @@ struct FrameContext {
   // Native-order sum of the answer template's bytes 4-23, which every time
   // answer carries unchanged: summed once per burst, not once per answer.
   uint64_t answer_sum;
+  // The worker's admission stage (access list, rate limit, mode 6
+  // allow-list); null: every valid request is answered, mode 6 dropped.
+  core::NtpService* service = nullptr;
+  // What mode 6 answers show, published by the control thread; read only
+  // when an allowed mode 6 request arrives.
+  const core::SeqlockCell<core::SystemVariables>* control = nullptr;
 };
 
 // Handles one frame of `length` bytes at `frame`, answering in place.

@@ -37,8 +37,9 @@ Result<uint16_t> find_single_port(const std::string& device) {
   const uint16_t count = rte_eth_dev_count_avail();
   if (count == 0) {
     return Result<uint16_t>::error("device \"" + device +
-                                   "\" did not probe: no Ethernet port available (see DPDK's messages above; "
-                                   "is the interface or PCI device present, and bound to a DPDK-capable driver?)");
+                                   "\" did not probe: no Ethernet port available (is the interface or PCI device "
+                                   "present, and a PCI NIC bound to vfio-pci? eal.log_level = \"info\" shows how "
+                                   "DPDK probed it)");
   }
   if (count > 1) return Result<uint16_t>::error("expected one Ethernet port, the EAL probed " + std::to_string(count));
   uint16_t id = 0;
@@ -61,8 +62,13 @@ Result<Port> Port::open(uint16_t port_id, const PortOptions& o) {
 
   rte_eth_conf conf{};
   if (o.queues > 1) {
-    const uint64_t wanted = RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP;
-    const uint64_t hf = wanted & info.flow_type_rss_offloads;
+    // Hash the IP addresses only, never the UDP ports: a client always
+    // lands on the same worker even when it picks a new source port per
+    // request (chronyd does by default), so its per-client state (rate
+    // limit, interleaved-mode timestamps) is in one place. Where the NIC
+    // can hash the source address alone, it does.
+    uint64_t hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+    if (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_SRC_ONLY) hf |= RTE_ETH_RSS_L3_SRC_ONLY;
     if (hf == 0) {
       return Result<Port>::error("port.queues = " + std::to_string(o.queues) + " needs RSS, which " +
                                  p.caps_.driver + " does not offer: use one queue");

@@ -7,6 +7,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <sched.h>
 
 namespace tachyon::dp {
 
@@ -16,12 +17,22 @@ int Worker::lcore_main(void* arg) {
 }
 
 void Worker::run() noexcept {
+  const uint64_t interval = cfg_.yield_interval_tsc;
+  uint64_t next_yield = rte_rdtsc() + interval;
   while (!cfg_.stop->load(std::memory_order_relaxed)) {
     if (poll_once() == 0) rte_pause();
+    if (interval != 0 && rte_rdtsc() >= next_yield) {
+      sched_yield();  // once per interval, never per packet
+      next_yield = rte_rdtsc() + interval;
+    }
   }
+  if (cfg_.policies != nullptr) cfg_.policies->leave(cfg_.policy_slot);
 }
 
 uint16_t Worker::poll_once() noexcept {
+  // A quiescent point: no policy pointer is held across it, so a reload
+  // can free the old policy once every worker has passed one.
+  if (cfg_.policies != nullptr) cfg_.service->use(cfg_.policies->enter(cfg_.policy_slot));
   rte_mbuf* pkts[kBurstSize];
   const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, kBurstSize);
   if (n == 0) return 0;
@@ -40,6 +51,8 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   const bool offload = cfg_.caps.checksum_offload;
 
   FrameContext ctx(cfg_.identity, &model.answer, software_rx, offload);
+  ctx.service = cfg_.service;
+  ctx.control = cfg_.control;
 
   rte_mbuf* tx[kBurstSize];
   FrameVerdict ntp_verdicts[kBurstSize];

@@ -33,6 +33,17 @@ struct WorkerConfig {
   PortCapabilities caps;
   WorkerCounters* counters = nullptr;
   const std::atomic<bool>* stop = nullptr;
+  // Admission (access list, rate limit, mode 6 allow-list): this worker's
+  // service, the box its policy comes from, and its slot in that box.
+  // Null service: every valid request is answered and mode 6 dropped.
+  core::NtpService* service = nullptr;
+  core::PolicyBox* policies = nullptr;
+  size_t policy_slot = 0;
+  const core::SeqlockCell<core::SystemVariables>* control = nullptr;
+  // Yield the CPU this often (TSC ticks; 0: never). Ports backed by kernel
+  // sockets (AF_XDP, AF_PACKET, TAP) need the kernel's softirq work on the
+  // worker's CPU to move their frames; a loop that never yields starves it.
+  uint64_t yield_interval_tsc = 0;
 };
 
 class Worker {

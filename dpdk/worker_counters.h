@@ -24,6 +24,7 @@ struct alignas(core::kCacheLine) WorkerCounters {
   Counter icmp_echo_replies;
   Counter icmpv6_echo_replies;
   Counter control_replies;  // mode 6 answers
+  Counter ratelimit_leaks;  // over the rate limit, answered by the random leak
   core::NtpCounters ntp;    // answers by mode/version, KoD, drops by reason
 
   // Server processing time (RX timestamp -> TX timestamp) histogram, in
@@ -48,7 +49,7 @@ struct alignas(core::kCacheLine) WorkerCounters {
 struct WorkerCountersSnapshot {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, tx_dropped = 0, rx_bursts = 0;
   uint64_t hw_timestamps = 0, arp_replies = 0, nd_advertisements = 0, icmp_echo_replies = 0;
-  uint64_t icmpv6_echo_replies = 0, control_replies = 0;
+  uint64_t icmpv6_echo_replies = 0, control_replies = 0, ratelimit_leaks = 0;
   uint64_t replies[8][8] = {};  // by request mode and version
   uint64_t kod[core::kKissCodeCount] = {};
   uint64_t drops[core::kDropReasonCount] = {};
@@ -83,6 +84,7 @@ inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   s.icmp_echo_replies = c.icmp_echo_replies.load();
   s.icmpv6_echo_replies = c.icmpv6_echo_replies.load();
   s.control_replies = c.control_replies.load();
+  s.ratelimit_leaks = c.ratelimit_leaks.load();
   for (size_t m = 0; m < 8; ++m) {
     for (size_t v = 0; v < 8; ++v) s.replies[m][v] = c.ntp.replies[m][v].load();
   }

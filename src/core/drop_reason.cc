@@ -46,6 +46,7 @@ constexpr Entry kEntries[] = {
     {"auth_required", "request without a MAC while authentication is required"},
     {"ntp_control_not_request", "mode 6 packet with the response, error or more bit set (not a request)"},
     {"ntp_control_no_room", "output buffer too small for a mode 6 answer (dataplane bug)"},
+    {"ntp_zero_transmit", "NTP request with a zero transmit timestamp: its client could not match an answer"},
 };
 static_assert(sizeof kEntries / sizeof kEntries[0] == kDropReasonCount,
               "every DropReason needs a name and a description");

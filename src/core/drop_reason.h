@@ -54,6 +54,8 @@ enum class DropReason : uint8_t {
   kNtpControlNotRequest,  // response, error or more bit set: not a request
   kNtpControlNoRoom,      // the output buffer cannot hold the largest answer
 
+  kNtpZeroTransmit,       // transmit timestamp zero: no client could match an answer
+
   kCount_,
 };
 

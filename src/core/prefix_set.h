@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/result.h"
@@ -36,6 +37,9 @@ __extension__ using uint128 = unsigned __int128;
 
 template <typename Value>
 class PrefixSet {
+  // lookup() returns a pointer into a vector: std::vector<bool> has none.
+  static_assert(!std::is_same_v<Value, bool>, "use an enum or a byte, not bool");
+
  public:
   // Adds (or replaces) the value of `address`/`length`. Bits below the
   // length are ignored. Control path only; build() before looking up.
@@ -81,6 +85,7 @@ class PrefixSet {
 struct Prefix {
   IpAddress address;
   uint8_t length = 0;
+  friend bool operator==(const Prefix&, const Prefix&) = default;
 };
 Result<Prefix> parse_prefix(const std::string& text);
 

@@ -25,6 +25,19 @@ uint32_t ticks64(NtpTimestamp t) noexcept { return static_cast<uint32_t>(t.raw >
 
 }  // namespace
 
+RateLimitParams RateLimitParams::from(const RateLimitOptions& o) noexcept {
+  RateLimitParams p;
+  // One request costs 2^interval seconds of credit, in 1/64 s.
+  const int shift = 6 + o.interval_log2;
+  p.cost = shift >= 0 ? (uint32_t{1} << shift) : 1;
+  p.max_credit = p.cost * (o.burst == 0 ? 1u : o.burst);
+  p.leak_mask = o.leak_log2 == 0 ? 0 : (uint64_t{1} << o.leak_log2) - 1;
+  const unsigned prefix = o.ipv6_prefix > 128 ? 128u : o.ipv6_prefix;
+  p.v6_hi_mask = prefix >= 64 ? ~uint64_t{0} : prefix == 0 ? 0 : ~uint64_t{0} << (64 - prefix);
+  p.v6_lo_mask = prefix <= 64 ? 0 : prefix >= 128 ? ~uint64_t{0} : ~uint64_t{0} << (128 - prefix);
+  return p;
+}
+
 RateLimiter::RateLimiter(const RateLimitOptions& o) {
   size_t entries = 4;
   while (entries < o.table_entries) entries <<= 1;
@@ -33,26 +46,16 @@ RateLimiter::RateLimiter(const RateLimitOptions& o) {
   buckets_ = std::make_unique<Bucket[]>(entries / kWays);  // value-initialised: all free
   seed_ = o.seed != 0 ? o.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   random_ = mix(seed_ ^ 0x5851f42d4c957f2dull) | 1;
-  // One request costs 2^interval seconds of credit, in 1/64 s.
-  const int shift = 6 + o.interval_log2;
-  cost_ = shift >= 0 ? (uint32_t{1} << shift) : 1;
-  max_credit_ = cost_ * (o.burst == 0 ? 1u : o.burst);
-  leak_mask_ = o.leak_log2 == 0 ? 0 : (uint64_t{1} << o.leak_log2) - 1;
-  ipv6_prefix_ = o.ipv6_prefix;
-  v6_mask_ = o.ipv6_prefix >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - o.ipv6_prefix);
 }
 
-uint64_t RateLimiter::key_of(const IpAddress& client) const noexcept {
+uint64_t RateLimiter::key_of(const IpAddress& client, const RateLimitParams& limits) noexcept {
   if (!client.v6) {
     // All ones in the high half: no IPv6 source we answer starts with ffff:ffff.
     return 0xffff'ffff'0000'0000ull | (uint64_t{client.bytes[0]} << 24 | uint64_t{client.bytes[1]} << 16 |
                                        uint64_t{client.bytes[2]} << 8 | client.bytes[3]);
   }
-  uint64_t key = load_host64(client.bytes.data()) & v6_mask_;
-  if (ipv6_prefix_ > 64) {
-    const uint64_t lo_mask = ipv6_prefix_ >= 128 ? ~uint64_t{0} : ~uint64_t{0} << (128 - ipv6_prefix_);
-    key ^= mix(load_host64(client.bytes.data() + 8) & lo_mask);
-  }
+  uint64_t key = load_host64(client.bytes.data()) & limits.v6_hi_mask;
+  if (limits.v6_lo_mask != 0) key ^= mix(load_host64(client.bytes.data() + 8) & limits.v6_lo_mask);
   return key == 0 ? 1 : key;  // 0 marks a free record
 }
 
@@ -64,8 +67,9 @@ uint64_t RateLimiter::next_random() noexcept {
   return random_;
 }
 
-RateLimiter::Decision RateLimiter::check(const IpAddress& client, NtpTimestamp now) noexcept {
-  const uint64_t key = key_of(client);
+RateLimiter::Decision RateLimiter::check(const IpAddress& client, NtpTimestamp now,
+                                         const RateLimitParams& limits) noexcept {
+  const uint64_t key = key_of(client, limits);
   Bucket& bucket = buckets_[mix(key ^ seed_) & bucket_mask_];
   const uint32_t t = ticks64(now);
 
@@ -81,7 +85,7 @@ RateLimiter::Decision RateLimiter::check(const IpAddress& client, NtpTimestamp n
   }
   if (record == nullptr) {
     // A new (or evicted and returning) client starts with a full bucket.
-    *victim = Record{key, t, max_credit_ - cost_};
+    *victim = Record{key, t, limits.max_credit - limits.cost};
     return Decision::kAllow;
   }
 
@@ -90,14 +94,14 @@ RateLimiter::Decision RateLimiter::check(const IpAddress& client, NtpTimestamp n
   const auto elapsed = static_cast<int32_t>(t - record->last);
   if (elapsed > 0) {
     const uint64_t credit = uint64_t{record->credit} + static_cast<uint32_t>(elapsed);
-    record->credit = credit > max_credit_ ? max_credit_ : static_cast<uint32_t>(credit);
+    record->credit = credit > limits.max_credit ? limits.max_credit : static_cast<uint32_t>(credit);
     record->last = t;
   }
-  if (record->credit >= cost_) {
-    record->credit -= cost_;
+  if (record->credit >= limits.cost) {
+    record->credit -= limits.cost;
     return Decision::kAllow;
   }
-  if (leak_mask_ != 0 && (next_random() & leak_mask_) == 0) return Decision::kLeak;
+  if (limits.leak_mask != 0 && (next_random() & limits.leak_mask) == 0) return Decision::kLeak;
   return Decision::kLimited;
 }
 

@@ -38,6 +38,18 @@ struct RateLimitOptions {
   uint64_t seed = 0;               // hash key and leak randomness; 0: pick at random
 };
 
+// The limits, precomputed from RateLimitOptions: part of the live policy,
+// so a reload changes them without touching the tables.
+struct RateLimitParams {
+  uint32_t cost = 0;         // one request, in 1/64 s
+  uint32_t max_credit = 0;   // burst * cost
+  uint64_t leak_mask = 0;    // 0: no leak
+  uint64_t v6_hi_mask = 0;   // of the address's first 64 bits
+  uint64_t v6_lo_mask = 0;   // of its last 64 bits (prefixes longer than /64)
+
+  static RateLimitParams from(const RateLimitOptions& o) noexcept;
+};
+
 class RateLimiter {
  public:
   enum class Decision : uint8_t {
@@ -46,11 +58,12 @@ class RateLimiter {
     kLimited,  // over the limit: KoD RATE or drop
   };
 
+  // Allocates the table: options.table_entries and options.seed are used.
   explicit RateLimiter(const RateLimitOptions& options);
 
   // Accounts one request from `client` at `now` (the request's receive
-  // timestamp) and decides.
-  Decision check(const IpAddress& client, NtpTimestamp now) noexcept;
+  // timestamp) and decides, under `limits`.
+  Decision check(const IpAddress& client, NtpTimestamp now, const RateLimitParams& limits) noexcept;
 
   size_t table_entries() const noexcept { return mask_ + 1; }
   static constexpr size_t kRecordBytes = 16;
@@ -67,7 +80,7 @@ class RateLimiter {
   static_assert(sizeof(Record) == kRecordBytes);
   static constexpr size_t kWays = 4;  // records per 64-byte bucket
 
-  uint64_t key_of(const IpAddress& client) const noexcept;
+  static uint64_t key_of(const IpAddress& client, const RateLimitParams& limits) noexcept;
   uint64_t next_random() noexcept;
 
   struct alignas(64) Bucket {
@@ -78,11 +91,6 @@ class RateLimiter {
   size_t bucket_mask_ = 0;  // buckets - 1
   uint64_t seed_ = 0;
   uint64_t random_ = 0;     // xorshift state for the leak
-  uint32_t cost_ = 0;       // one request, in 1/64 s
-  uint32_t max_credit_ = 0;
-  uint64_t leak_mask_ = 0;
-  uint64_t v6_mask_ = 0;    // of the address's first 64 bits
-  uint8_t ipv6_prefix_ = 64;
 };
 
 }  // namespace tachyon::core

@@ -1,49 +1,52 @@
 #include "core/responder.h"
 
-
 namespace tachyon::core {
 namespace {
 
-// Maps a request mode to the mode of our answer, or to a drop reason.
-// RFC 5905 section 9.2 (dispatch table): a client (3) gets a server (4)
-// answer; a symmetric active peer (1) we have no association with gets a
-// symmetric passive (2) answer and no state is kept (Windows w32time hosts
-// that are themselves servers send mode 1). Modes 2, 4 and 5 are answers or
-// broadcasts, never requests.
+// Whether a request mode is answered, or why not. RFC 5905 section 9.2
+// (dispatch table): a client (3) gets a server (4) answer; a symmetric
+// active peer (1) we have no association with gets a symmetric passive (2)
+// answer and no state is kept (Windows w32time hosts that are themselves
+// servers send mode 1); write_reply() picks the answer's mode. Modes 2, 4
+// and 5 are answers or broadcasts, never requests.
 struct ModeDecision {
   bool answer;
-  Mode reply_mode;
   DropReason reason;
 };
 
 constexpr ModeDecision decide_mode(Mode mode, uint8_t version, uint16_t client_port) noexcept {
   switch (mode) {
     case Mode::kClient:
-      return {true, Mode::kServer, {}};
     case Mode::kSymmetricActive:
-      return {true, Mode::kSymmetricPassive, {}};
+      return {true, {}};
     case Mode::kReserved:
       // NTPv1 (RFC 1059) has no mode field: a client is told apart from a
       // peer by its source port. Never answer with mode 0 (as chrony).
-      if (version == 1 && client_port != kNtpPort) return {true, Mode::kServer, {}};
-      return {false, {}, DropReason::kNtpModeReserved};
+      if (version == 1 && client_port != kNtpPort) return {true, {}};
+      return {false, DropReason::kNtpModeReserved};
     case Mode::kSymmetricPassive:
-      return {false, {}, DropReason::kNtpModeSymPassive};
+      return {false, DropReason::kNtpModeSymPassive};
     case Mode::kServer:
-      return {false, {}, DropReason::kNtpModeServer};
+      return {false, DropReason::kNtpModeServer};
     case Mode::kBroadcast:
-      return {false, {}, DropReason::kNtpModeBroadcast};
+      return {false, DropReason::kNtpModeBroadcast};
     case Mode::kControl:
-      return {false, {}, DropReason::kNtpModeControl};
+      return {false, DropReason::kNtpModeControl};
     case Mode::kPrivate:
-      return {false, {}, DropReason::kNtpModePrivate};
+      return {false, DropReason::kNtpModePrivate};
   }
-  return {false, {}, DropReason::kNtpModeReserved};
+  return {false, DropReason::kNtpModeReserved};
 }
 
 }  // namespace
 
 Verdict respond_general(const Request& req, const AnswerTemplate& answer, std::span<uint8_t> out) noexcept {
+  const Verdict v = classify(req);
+  if (v.action == Action::kReply) write_reply(req, v, answer, out);
+  return v;
+}
+
+Verdict classify(const Request& req) noexcept {
   const std::span<const uint8_t> pkt = req.packet;
   if (pkt.empty()) return Verdict::drop(DropReason::kNtpTruncated);
 
@@ -61,6 +64,12 @@ Verdict respond_general(const Request& req, const AnswerTemplate& answer, std::s
   const ModeDecision decision = decide_mode(mode, version, req.client_port);
   if (!decision.answer) return Verdict::drop(decision.reason, mode_index, version);
   if (pkt.size() < kNtpHeaderSize) return Verdict::drop(DropReason::kNtpTruncated, mode_index, version);
+  // RFC 5905 section 8: a client matches an answer to its request by the
+  // request's transmit timestamp, echoed as our origin. With a zero one no
+  // client can, and ours would look like an answer to any zero-origin probe.
+  if (load_be64(pkt.data() + off::kTransmit) == 0) {
+    return Verdict::drop(DropReason::kNtpZeroTransmit, mode_index, version);
+  }
 
   // Requests that carry more than the header are checked before answering:
   // a malformed chain means a broken or hostile sender. Unknown but
@@ -71,7 +80,6 @@ Verdict respond_general(const Request& req, const AnswerTemplate& answer, std::s
     }
   }
 
-  detail::write_answer(pkt, req.receive, answer, version, decision.reply_mode, out.data());
   return Verdict{Action::kReply, DropReason{}, mode_index, version, static_cast<uint16_t>(kNtpHeaderSize)};
 }
 

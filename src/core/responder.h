@@ -82,13 +82,26 @@ inline Verdict respond(const Request& req, const AnswerTemplate& answer, std::sp
   if (req.packet.size() == kNtpHeaderSize) [[likely]] {
     const uint8_t lvm = req.packet[off::kLiVnMode];
     const uint8_t version = version_of(lvm);
-    if (mode_of(lvm) == Mode::kClient && static_cast<uint8_t>(version - 1) < 4) [[likely]] {
+    if (mode_of(lvm) == Mode::kClient && static_cast<uint8_t>(version - 1) < 4 &&
+        load_be64(req.packet.data() + off::kTransmit) != 0) [[likely]] {
       detail::write_answer(req.packet, req.receive, answer, version, Mode::kServer, out.data());
       return Verdict{Action::kReply, DropReason{}, static_cast<uint8_t>(Mode::kClient), version,
                      static_cast<uint16_t>(kNtpHeaderSize)};
     }
   }
   return respond_general(req, answer, out);
+}
+
+// respond() in two steps, for callers that decide between the checks and
+// the answer (access list, rate limit): classify() makes every check and
+// writes nothing; write_reply() writes the answer a kReply verdict admits.
+Verdict classify(const Request& req) noexcept;
+
+// REQUIRES: v == classify(req) and v.action == Action::kReply.
+inline void write_reply(const Request& req, const Verdict& v, const AnswerTemplate& answer,
+                        std::span<uint8_t> out) noexcept {
+  const Mode reply = v.mode == static_cast<uint8_t>(Mode::kSymmetricActive) ? Mode::kSymmetricPassive : Mode::kServer;
+  detail::write_answer(req.packet, req.receive, answer, v.version, reply, out.data());
 }
 
 // Writes the transmit timestamp of a kReply answer.

@@ -12,6 +12,15 @@ using Decision = RateLimiter::Decision;
 NtpTimestamp at_seconds(double s) { return NtpTimestamp{0xeeab'0000'0000'0000ull + static_cast<uint64_t>(s * 4294967296.0)}; }
 IpAddress ip(const std::string& s) { return *IpAddress::parse(s); }
 
+struct Limiter {
+  RateLimitOptions options;
+  RateLimiter table{options};
+  RateLimitParams limits = RateLimitParams::from(options);
+  Decision check(const IpAddress& c, NtpTimestamp t) { return table.check(c, t, limits); }
+  size_t clients() const { return table.clients(); }
+  size_t memory_bytes() const { return table.memory_bytes(); }
+};
+
 RateLimitOptions options(int8_t interval, uint16_t burst, uint8_t leak) {
   RateLimitOptions o;
   o.table_entries = 1024;
@@ -23,7 +32,7 @@ RateLimitOptions options(int8_t interval, uint16_t burst, uint8_t leak) {
 }
 
 TEST(RateLimiter, AllowsABurstThenLimits) {
-  RateLimiter r(options(3, 8, 0));
+  Limiter r{options(3, 8, 0)};
   const IpAddress c = ip("192.0.2.10");
   for (int i = 0; i < 8; ++i) EXPECT_EQ(r.check(c, at_seconds(0)), Decision::kAllow) << i;
   EXPECT_EQ(r.check(c, at_seconds(0)), Decision::kLimited);
@@ -31,7 +40,7 @@ TEST(RateLimiter, AllowsABurstThenLimits) {
 }
 
 TEST(RateLimiter, EarnsOneRequestPerInterval) {
-  RateLimiter r(options(3, 2, 0));  // one per 8 s, burst 2
+  Limiter r{options(3, 2, 0)};  // one per 8 s, burst 2
   const IpAddress c = ip("192.0.2.10");
   EXPECT_EQ(r.check(c, at_seconds(0)), Decision::kAllow);
   EXPECT_EQ(r.check(c, at_seconds(0)), Decision::kAllow);
@@ -47,14 +56,14 @@ TEST(RateLimiter, EarnsOneRequestPerInterval) {
 }
 
 TEST(RateLimiter, ClientsAreLimitedIndependently) {
-  RateLimiter r(options(3, 1, 0));
+  Limiter r{options(3, 1, 0)};
   EXPECT_EQ(r.check(ip("192.0.2.1"), at_seconds(0)), Decision::kAllow);
   EXPECT_EQ(r.check(ip("192.0.2.1"), at_seconds(0)), Decision::kLimited);
   EXPECT_EQ(r.check(ip("192.0.2.2"), at_seconds(0)), Decision::kAllow);
 }
 
 TEST(RateLimiter, Ipv6ClientIsItsSlash64) {
-  RateLimiter r(options(3, 1, 0));
+  Limiter r{options(3, 1, 0)};
   EXPECT_EQ(r.check(ip("2001:db8:0:1::1"), at_seconds(0)), Decision::kAllow);
   EXPECT_EQ(r.check(ip("2001:db8:0:1::ffff"), at_seconds(0)), Decision::kLimited);  // same /64
   EXPECT_EQ(r.check(ip("2001:db8:0:2::1"), at_seconds(0)), Decision::kAllow);
@@ -63,7 +72,7 @@ TEST(RateLimiter, Ipv6ClientIsItsSlash64) {
 TEST(RateLimiter, LeakLetsSpoofedVictimThrough) {
   // An attacker floods with the victim's address: the victim's bucket is
   // empty, yet about 1 in 4 of the victim's own requests is answered.
-  RateLimiter r(options(3, 8, 2));
+  Limiter r{options(3, 8, 2)};
   const IpAddress victim = ip("192.0.2.50");
   for (int i = 0; i < 100000; ++i) r.check(victim, at_seconds(i * 0.001));
   int answered = 0;
@@ -79,7 +88,7 @@ TEST(RateLimiter, LeakLetsSpoofedVictimThrough) {
 TEST(RateLimiter, TableNeverGrowsUnderARandomSourceFlood) {
   RateLimitOptions o = options(3, 8, 2);
   o.table_entries = 4096;
-  RateLimiter r(o);
+  Limiter r{o};
   EXPECT_EQ(r.memory_bytes(), 4096u * 16u);
   std::mt19937 rng(1);
   for (int i = 0; i < 200000; ++i) {
@@ -92,7 +101,7 @@ TEST(RateLimiter, TableNeverGrowsUnderARandomSourceFlood) {
 }
 
 TEST(RateLimiter, RepeatOffenderStaysLimitedWhileOthersChurn) {
-  RateLimiter r(options(3, 4, 0));
+  Limiter r{options(3, 4, 0)};
   const IpAddress abuser = ip("192.0.2.66");
   std::mt19937 rng(2);
   int allowed = 0;

@@ -1,9 +1,12 @@
 #include "dpdk/frame_handler.h"
 
+#include "core/responder.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
+#include <thread>
 
 #include "tests/support/frames.h"
 #include "tests/support/scenarios.h"
@@ -94,6 +97,7 @@ TEST(FrameHandler, ChecksumOffloadLeavesPseudoHeaderSumForTheNic) {
   for (bool v6 : {false, true}) {
     Bytes ntp(48, 0);
     ntp[0] = 0x23;
+    ntp[47] = 1;  // a transmit timestamp: zero is dropped
     const Bytes req = udp_frame(lab.client, lab.server, v6, 0, ntp);
     const Outcome o = run(lab, id, req, c, /*offload=*/true);
     ASSERT_EQ(o.verdict.action, FrameAction::kSendNtp);
@@ -225,6 +229,178 @@ TEST(FrameHandler, OnesSumMatchesTheNaiveChecksum) {
     for (auto& x : b) x = static_cast<uint8_t>(rng());
     EXPECT_EQ(fold_checksum(ones_sum(b.data(), b.size(), 0)), internet_checksum(b, 0, b.size())) << n;
   }
+}
+
+}  // namespace
+}  // namespace tachyon::dp
+
+namespace tachyon::dp {
+namespace {
+
+using namespace tachyon::testing;
+
+struct PolicyRig {
+  Lab lab = default_lab();
+  PortIdentity id = identity_for(lab);
+  core::AnswerTemplate answer{lab.state};
+  core::ServicePolicy policy;
+  core::RateLimitOptions rate;
+  std::unique_ptr<core::NtpService> service;
+  core::SeqlockCell<core::SystemVariables> control;
+  WorkerCounters c;
+
+  void start() {
+    policy.access.build();
+    policy.control_allow.build();
+    rate.table_entries = 1024;
+    rate.seed = 9;
+    policy.rate = core::RateLimitParams::from(rate);
+    service = std::make_unique<core::NtpService>(rate);
+    service->use(&policy);
+  }
+  // Runs one frame through handle_frame (fast path first) or the general
+  // path; returns the answer bytes (empty when dropped).
+  Bytes run(const Bytes& request, bool general, FrameVerdict* out = nullptr) {
+    FrameContext ctx(&id, &answer, kRx, false);
+    ctx.service = service.get();
+    ctx.control = &control;
+    Bytes buf(kCapacity, 0);
+    std::copy(request.begin(), request.end(), buf.begin());
+    const auto len = static_cast<uint16_t>(request.size());
+    const FrameVerdict v = general ? handle_frame_general(buf.data(), len, kCapacity, ctx, c)
+                                   : handle_frame(buf.data(), len, kCapacity, ctx, c);
+    if (out != nullptr) *out = v;
+    if (v.action == FrameAction::kDrop) return {};
+    return Bytes(buf.begin(), buf.begin() + v.length);
+  }
+  Bytes request(const std::string& client_ip, uint8_t first_byte = 0x23) {
+    Host h = lab.client;
+    h.ipv4 = ipv4_from_string(client_ip);
+    Bytes ntp(48, 0);
+    ntp[0] = first_byte;
+    for (size_t i = 40; i < 48; ++i) ntp[i] = static_cast<uint8_t>(0xa0 + i);
+    return udp_frame(h, lab.server, false, 0, ntp);
+  }
+};
+
+core::NtpHeader ntp_of(const Bytes& frame) {
+  return core::decode_header(std::span<const uint8_t>(frame.data() + ntp_offset(false, 0), 48));
+}
+
+class Policies : public ::testing::TestWithParam<bool> {};  // general path or not
+
+TEST_P(Policies, DeniedClientIsDroppedAndCounted) {
+  PolicyRig rig;
+  const auto p = core::parse_prefix("192.0.2.128/25");
+  rig.policy.access.add(p->address, p->length, core::Rule::kDeny);
+  rig.start();
+  EXPECT_TRUE(rig.run(rig.request("192.0.2.200"), GetParam()).empty());
+  EXPECT_EQ(rig.c.ntp.drops[static_cast<size_t>(core::DropReason::kAccessDenied)].load(), 1u);
+  EXPECT_FALSE(rig.run(rig.request("192.0.2.20"), GetParam()).empty());  // outside the denied prefix
+}
+
+TEST_P(Policies, DefaultDenyWithAllowExceptionAndKodDeny) {
+  PolicyRig rig;
+  rig.policy.default_allow = false;
+  rig.policy.denied = core::Refusal::kKod;
+  const auto p = core::parse_prefix("192.0.2.0/28");
+  rig.policy.access.add(p->address, p->length, core::Rule::kAllow);
+  rig.start();
+  const Bytes req = rig.request("192.0.2.99");
+  FrameVerdict v;
+  const Bytes kod = rig.run(req, GetParam(), &v);
+  ASSERT_FALSE(kod.empty());
+  EXPECT_EQ(v.action, FrameAction::kSend);  // a KoD is not stamped
+  EXPECT_LE(kod.size(), req.size());
+  const core::NtpHeader h = ntp_of(kod);
+  EXPECT_EQ(h.stratum, 0);
+  EXPECT_EQ(h.leap, core::Leap::kUnsync);
+  EXPECT_EQ(h.refid, core::kiss_refid(core::KissCode::kDeny));
+  EXPECT_EQ(h.origin, ntp_of(req).transmit);
+  EXPECT_EQ(h.receive, ntp_of(req).transmit);  // no time given away
+  EXPECT_EQ(rig.c.ntp.kod[static_cast<size_t>(core::KissCode::kDeny)].load(), 1u);
+  // The checksums of the KoD are right.
+  const size_t udp = 14 + 20;
+  Bytes copy = kod;
+  patch_ntp_timestamp(copy, false, 0, 40, core::load_be64(&kod[udp + 8 + 40]));
+  EXPECT_EQ(copy, kod);
+  // An allowed client is answered with time.
+  EXPECT_EQ(ntp_of(rig.run(rig.request("192.0.2.3"), GetParam())).stratum, rig.lab.state.stratum);
+}
+
+TEST_P(Policies, RateLimitAnswersTheBurstThenSendsKodRate) {
+  PolicyRig rig;
+  rig.policy.rate_limit = true;
+  rig.policy.limited = core::Refusal::kKod;
+  rig.policy.kod_poll = 9;
+  rig.rate.interval_log2 = 3;
+  rig.rate.burst = 4;
+  rig.rate.leak_log2 = 0;
+  rig.start();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(ntp_of(rig.run(rig.request("192.0.2.7"), GetParam())).stratum, 1);
+  const core::NtpHeader kod = ntp_of(rig.run(rig.request("192.0.2.7"), GetParam()));
+  EXPECT_EQ(kod.stratum, 0);
+  EXPECT_EQ(kod.refid, core::kiss_refid(core::KissCode::kRate));
+  EXPECT_EQ(kod.poll, 9);  // back off to 2^9 s
+  EXPECT_EQ(rig.c.ntp.kod[static_cast<size_t>(core::KissCode::kRate)].load(), 1u);
+  EXPECT_EQ(ntp_of(rig.run(rig.request("192.0.2.8"), GetParam())).stratum, 1);  // another client
+}
+
+TEST_P(Policies, RateLimitDropIsCounted) {
+  PolicyRig rig;
+  rig.policy.rate_limit = true;
+  rig.policy.limited = core::Refusal::kDrop;
+  rig.rate.burst = 1;
+  rig.rate.leak_log2 = 0;
+  rig.start();
+  EXPECT_FALSE(rig.run(rig.request("192.0.2.7"), GetParam()).empty());
+  EXPECT_TRUE(rig.run(rig.request("192.0.2.7"), GetParam()).empty());
+  EXPECT_EQ(rig.c.ntp.drops[static_cast<size_t>(core::DropReason::kRateLimited)].load(), 1u);
+}
+
+TEST_P(Policies, ControlAnsweredOnlyToTheAllowList) {
+  PolicyRig rig;
+  const auto p = core::parse_prefix("192.0.2.0/30");
+  rig.policy.control_allow.add(p->address, p->length, core::Rule::kAllow);
+  rig.start();
+  Host h = rig.lab.client;
+  const Bytes readstat{0x16, 0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0};  // ntpq's READSTAT
+  h.ipv4 = ipv4_from_string("192.0.2.2");
+  FrameVerdict v;
+  const Bytes answer = rig.run(udp_frame(h, rig.lab.server, false, 0, readstat), GetParam(), &v);
+  ASSERT_FALSE(answer.empty());
+  EXPECT_EQ(v.action, FrameAction::kSend);
+  EXPECT_EQ(answer[ntp_offset(false, 0)] & 0x07, 6);     // mode 6
+  EXPECT_EQ(answer[ntp_offset(false, 0) + 1] & 0x80, 0x80);  // response bit
+  EXPECT_EQ(rig.c.control_replies.load(), 1u);
+  h.ipv4 = ipv4_from_string("192.0.2.9");
+  EXPECT_TRUE(rig.run(udp_frame(h, rig.lab.server, false, 0, readstat), GetParam()).empty());
+  EXPECT_EQ(rig.c.ntp.drops[static_cast<size_t>(core::DropReason::kNtpModeControl)].load(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(FastAndGeneralPath, Policies, ::testing::Values(false, true));
+
+TEST(PolicyBox, ReplacedPolicyIsFreedOnlyAfterEveryWorkerMovedOn) {
+  auto first = std::make_unique<core::ServicePolicy>();
+  const core::ServicePolicy* first_ptr = first.get();
+  core::PolicyBox box(std::move(first), 2);
+  EXPECT_EQ(box.enter(0), first_ptr);
+  EXPECT_EQ(box.enter(1), first_ptr);
+  // Worker 1 never comes back: the replacement times out and keeps the old
+  // policy alive rather than freeing it under the worker.
+  EXPECT_FALSE(box.replace(std::make_unique<core::ServicePolicy>(), 50));
+  const core::ServicePolicy* second = box.current();
+  EXPECT_NE(second, first_ptr);
+  EXPECT_EQ(box.enter(0), second);
+  EXPECT_EQ(box.enter(1), second);
+  box.leave(1);  // offline workers are not waited for
+  std::atomic<bool> stop{false};
+  std::thread worker([&] {
+    while (!stop.load()) box.enter(0);
+  });
+  EXPECT_TRUE(box.replace(std::make_unique<core::ServicePolicy>(), 1000));
+  stop = true;
+  worker.join();
 }
 
 }  // namespace

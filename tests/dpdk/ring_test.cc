@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dpdk/eal.h"
+#include "core/ntp_packet.h"
 #include "dpdk/port.h"
 #include "dpdk/worker.h"
 #include "tests/support/scenarios.h"
@@ -72,8 +73,16 @@ class RingDataplane : public ::testing::Test {
     rte_ring_free(tx_);
   }
 
-  void start_worker(const Lab& lab) {
+  // With `policy`, the worker admits clients through it (and answers mode 6
+  // to its allow-list); without, every valid request is answered.
+  void start_worker(const Lab& lab, const core::ServicePolicy* policy = nullptr) {
     identity_ = identity_for(lab);
+    if (policy != nullptr) {
+      core::RateLimitOptions table;
+      table.table_entries = 1024;
+      service_ = std::make_unique<core::NtpService>(table);
+      service_->use(policy);
+    }
     clock_.publish(model_for(lab));
     // Like the control thread: republish often, so that the TSC rate DPDK
     // estimated at start-up (which can be off on a loaded VM) never has
@@ -93,6 +102,8 @@ class RingDataplane : public ::testing::Test {
     wc.caps = port_->capabilities();
     wc.counters = &counters_;
     wc.stop = &stop_;
+    wc.service = service_.get();
+    wc.control = &control_vars_;
     worker_ = std::make_unique<Worker>(wc);
     stop_.store(false);
     ASSERT_EQ(rte_eal_remote_launch(&Worker::lcore_main, worker_.get(), 1), 0);
@@ -169,6 +180,8 @@ class RingDataplane : public ::testing::Test {
   WorkerCounters counters_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<Worker> worker_;
+  std::unique_ptr<core::NtpService> service_;
+  core::SeqlockCell<core::SystemVariables> control_vars_;
   bool running_ = false;
   std::atomic<bool> ticking_{false};
   std::thread ticker_;
@@ -222,6 +235,7 @@ TEST_F(RingDataplane, TxQueueFullFreesAndCountsUnsentAnswers) {
   ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool_, burst, kBurstSize), 0);
   Bytes ntp(48, 0);
   ntp[0] = 0x23;
+  ntp[47] = 1;  // a transmit timestamp: zero is dropped
   const Bytes frame = udp_frame(lab.client, lab.server, false, 0, ntp);
   for (auto* m : burst) {
     char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
@@ -240,6 +254,237 @@ TEST_F(RingDataplane, TxQueueFullFreesAndCountsUnsentAnswers) {
   const unsigned n = rte_ring_dequeue_burst(tx_, out.data(), 4096, nullptr);
   rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(out.data()), n);
   EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
+}
+
+// A hostile frame, the reason it must be dropped for, and how the mbuf is
+// set up (NIC flags, segmentation) before the worker sees it.
+struct Hostile {
+  std::string name;
+  Bytes frame;
+  core::DropReason reason;
+  uint64_t ol_flags = 0;
+  bool segmented = false;
+};
+
+Bytes with(Bytes f, size_t at, std::initializer_list<uint8_t> bytes) {
+  for (uint8_t b : bytes) f.at(at++) = b;
+  return f;
+}
+
+void fix_ipv4_checksum(Bytes& f, size_t ip) {
+  f[ip + 10] = f[ip + 11] = 0;
+  const uint16_t c = internet_checksum(f, ip, (f[ip] & 0xfu) * 4u);
+  f[ip + 10] = static_cast<uint8_t>(c >> 8);
+  f[ip + 11] = static_cast<uint8_t>(c);
+}
+
+std::vector<Hostile> hostile_frames(const Lab& lab) {
+  using R = core::DropReason;
+  Bytes ntp(48, 0);
+  ntp[0] = 0x23;
+  ntp[47] = 7;
+  const Bytes good4 = udp_frame(lab.client, lab.server, false, 0, ntp);
+  const Bytes good6 = udp_frame(lab.client, lab.server, true, 0, ntp);
+  constexpr size_t ip = 14, udp = 34, nt = 42;
+  std::vector<Hostile> h;
+  auto add = [&](std::string name, Bytes f, R reason) { h.push_back({std::move(name), std::move(f), reason}); };
+  auto ntp_with = [&](Bytes payload) { return udp_frame(lab.client, lab.server, false, 0, payload); };
+
+  // Ethernet and VLAN.
+  add("empty frame", Bytes(1, 0), R::kFrameTruncated);
+  add("13-byte frame", Bytes(good4.begin(), good4.begin() + 13), R::kFrameTruncated);
+  add("truncated VLAN tag", with(Bytes(good4.begin(), good4.begin() + 16), 12, {0x81, 0x00}), R::kFrameTruncated);
+  {
+    Bytes f = good4;
+    f.insert(f.begin() + 12, {0x81, 0x00, 0x00, 0x00, 0x81, 0x00, 0x00, 0x00});
+    add("two 802.1Q tags", f, R::kVlanStacked);
+    Bytes q = good4;
+    q.insert(q.begin() + 12, {0x88, 0xa8, 0x00, 0x05});
+    add("802.1ad outer tag", q, R::kVlanStacked);
+  }
+  add("broadcast source MAC", with(good4, 6, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), R::kBadSource);
+  add("unknown EtherType", with(good4, 12, {0x88, 0xb5}), R::kEtherTypeUnsupported);
+  // IPv4.
+  add("truncated IPv4 header", Bytes(good4.begin(), good4.begin() + ip + 10), R::kIpv4Malformed);
+  {
+    Bytes f = with(good4, ip, {0x44});
+    fix_ipv4_checksum(f, ip);
+    add("IHL 4", f, R::kIpv4Malformed);
+  }
+  {
+    Bytes f = good4;
+    f.insert(f.begin() + ip + 20, {0x94, 0x04, 0x00, 0x00});  // router alert option
+    f[ip] = 0x46;
+    f[ip + 3] = static_cast<uint8_t>(f.size() - ip);
+    fix_ipv4_checksum(f, ip);
+    add("IPv4 options", f, R::kIpv4Options);
+  }
+  for (auto [name, flags] : {std::pair{"IPv4 first fragment (MF)", uint16_t{0x2000}},
+                             std::pair{"IPv4 later fragment (offset)", uint16_t{0x0010}}}) {
+    Bytes f = with(good4, ip + 6, {static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags)});
+    fix_ipv4_checksum(f, ip);
+    add(name, f, R::kIpv4Fragment);
+  }
+  {
+    Bytes f = with(good4, ip + 2, {0x05, 0xdc});  // total length 1500 in a short frame
+    fix_ipv4_checksum(f, ip);
+    add("IPv4 total length past the frame", f, R::kIpv4Malformed);
+    Bytes g = with(good4, ip + 2, {0x00, 0x10});  // 16 < header
+    fix_ipv4_checksum(g, ip);
+    add("IPv4 total length below its header", g, R::kIpv4Malformed);
+  }
+  add("bad IPv4 header checksum", with(good4, ip + 10, {0xde, 0xad}), R::kChecksumBad);
+  // UDP.
+  {
+    Bytes f = with(good4, ip + 2, {0x00, 24});  // IP says 4 bytes of UDP
+    fix_ipv4_checksum(f, ip);
+    f.resize(ip + 24);
+    add("truncated UDP header", f, R::kUdpMalformed);
+  }
+  add("UDP length past the IP payload", with(good4, udp + 4, {0x01, 0x00}), R::kUdpMalformed);
+  add("UDP length below its header", with(good4, udp + 4, {0x00, 0x04}), R::kUdpMalformed);
+  add("UDP source port 0", with(good4, udp, {0, 0}), R::kBadSource);
+  // NTP.
+  add("truncated NTP header", ntp_with(Bytes(ntp.begin(), ntp.begin() + 20)), R::kNtpTruncated);
+  add("zero transmit timestamp", ntp_with(with(ntp, 40, {0, 0, 0, 0, 0, 0, 0, 0})), R::kNtpZeroTransmit);
+  add("NTP version 0", ntp_with(with(ntp, 0, {0x03})), R::kNtpBadVersion);
+  add("NTP version 7", ntp_with(with(ntp, 0, {0x3b})), R::kNtpBadVersion);
+  {
+    Bytes ef = ntp;
+    ef.insert(ef.end(), {0x01, 0x04, 0xff, 0xfc});  // extension field claiming 65532 bytes
+    ef.resize(48 + 28, 0);
+    add("extension field length overflows", ntp_with(ef), R::kNtpBadTrailer);
+    Bytes small = ntp;
+    small.insert(small.end(), {0x01, 0x04, 0x00, 0x08});  // below the 16-byte minimum
+    small.resize(48 + 28, 0);
+    add("extension field shorter than 16 bytes", ntp_with(small), R::kNtpBadTrailer);
+    Bytes odd = ntp;
+    odd.insert(odd.end(), {0x01, 0x04, 0x00, 0x1e});  // 30: not a multiple of 4
+    odd.resize(48 + 32, 0);
+    add("extension field length not a multiple of 4", ntp_with(odd), R::kNtpBadTrailer);
+    Bytes v3 = with(ntp, 0, {0x1b});
+    v3.insert(v3.end(), {0x01, 0x04, 0x00, 0x1c});
+    v3.resize(48 + 28, 0);
+    add("extension field in NTPv3", ntp_with(v3), R::kNtpBadTrailer);
+  }
+  add("mode 7 (ntpdc monlist)", ntp_with(Bytes{0x17, 0x00, 0x03, 0x2a, 0, 0, 0, 0}), R::kNtpModePrivate);
+  add("mode 6 with a bogus count", ntp_with(Bytes{0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff}),
+      R::kNtpControlMalformed);
+  add("mode 6 with a bogus offset", ntp_with(Bytes{0x16, 0x02, 0, 1, 0, 0, 0, 0, 0x01, 0x00, 0, 0}),
+      R::kNtpControlMalformed);
+  add("mode 6 truncated header", ntp_with(Bytes{0x16, 0x02, 0, 1}), R::kNtpControlMalformed);
+  // IPv6 and neighbor discovery.
+  add("truncated IPv6 header", Bytes(good6.begin(), good6.begin() + 14 + 30), R::kIpv6Malformed);
+  add("IPv6 payload length past the frame", with(good6, 14 + 4, {0x05, 0xdc}), R::kIpv6Malformed);
+  add("IPv6 fragment header", with(good6, 14 + 6, {44}), R::kIpv6ExtensionHeader);
+  {
+    Bytes ns = neighbor_solicitation(lab.client, lab.server.ipv6, true, lab.server.mac, true, 0);
+    add("neighbor solicitation with hop limit 64", with(ns, 14 + 7, {64}), R::kIcmpMalformed);
+    Host dad = lab.client;
+    dad.ipv6 = Ip6{};
+    add("duplicate address detection (unspecified source)",
+        neighbor_solicitation(dad, lab.server.ipv6, true, lab.server.mac, false, 0), R::kBadSource);
+    Bytes zero_option = ns;
+    zero_option[14 + 40 + 25] = 0;  // option length 0 would loop forever
+    add("neighbor solicitation option of length 0", zero_option, R::kIcmpMalformed);
+  }
+  // ARP and ICMP.
+  {
+    const Bytes arp = arp_request(lab.client, lab.server.ipv4, 0);
+    add("truncated ARP", Bytes(arp.begin(), arp.begin() + 30), R::kArpMalformed);
+  }
+  add("ARP reply (not a request)", with(arp_request(lab.client, lab.server.ipv4, 0), 14 + 7, {2}), R::kArpIgnored);
+  add("ICMP echo with a bad checksum", with(icmp_echo(lab.client, lab.server, 0, false, 1, 1, Bytes(8, 1)), 34 + 2,
+                                            {0, 0}),
+      R::kChecksumBad);
+  {
+    Bytes f = icmp_echo(lab.client, lab.server, 0, false, 1, 1, {});
+    f[ip + 3] = 24;  // IP total: 4 bytes of ICMP
+    fix_ipv4_checksum(f, ip);
+    f.resize(ip + 24);
+    add("truncated ICMP", f, R::kIcmpMalformed);
+  }
+  // What the NIC says and how the frame arrives.
+  h.push_back({"NIC-reported bad L4 checksum", good4, R::kChecksumBad, RTE_MBUF_F_RX_L4_CKSUM_BAD, false});
+  h.push_back({"frame in two segments", good4, R::kFrameSegmented, 0, true});
+  (void)nt;
+  return h;
+}
+
+TEST_F(RingDataplane, HostileFramesAreDroppedByReasonOneByOne) {
+  const Lab lab = default_lab(0);
+  core::ServicePolicy policy;  // mode 6 allowed from the lab client, so bogus counts reach the handler
+  const auto client = core::parse_prefix("192.0.2.0/24");
+  policy.control_allow.add(client->address, client->length, core::Rule::kAllow);
+  policy.control_allow.build();
+  policy.access.build();
+  start_worker(lab, &policy);
+  for (const Hostile& h : hostile_frames(lab)) {
+    SCOPED_TRACE(h.name);
+    uint64_t before[core::kDropReasonCount];
+    for (size_t r = 0; r < core::kDropReasonCount; ++r) before[r] = counters_.ntp.drops[r].load();
+    const uint64_t rx_before = counters_.rx_packets.load();
+
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    ASSERT_NE(m, nullptr);
+    const size_t first = h.segmented ? h.frame.size() / 2 : h.frame.size();
+    char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(first));
+    std::copy(h.frame.begin(), h.frame.begin() + static_cast<long>(first), d);
+    if (h.segmented) {
+      rte_mbuf* tail = rte_pktmbuf_alloc(pool_);
+      char* t = rte_pktmbuf_append(tail, static_cast<uint16_t>(h.frame.size() - first));
+      std::copy(h.frame.begin() + static_cast<long>(first), h.frame.end(), t);
+      ASSERT_EQ(rte_pktmbuf_chain(m, tail), 0);
+    }
+    m->ol_flags |= h.ol_flags;
+    ASSERT_EQ(rte_ring_enqueue(rx_, m), 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (counters_.rx_packets.load() == rx_before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_EQ(counters_.rx_packets.load(), rx_before + 1) << "the worker never took the frame";
+    for (size_t r = 0; r < core::kDropReasonCount; ++r) {
+      const uint64_t delta = counters_.ntp.drops[r].load() - before[r];
+      EXPECT_EQ(delta, r == static_cast<size_t>(h.reason) ? 1u : 0u)
+          << core::drop_reason_name(static_cast<core::DropReason>(r));
+    }
+    void* out;
+    EXPECT_NE(rte_ring_dequeue(tx_, &out), 0) << "a hostile frame got an answer";
+  }
+  stop_worker();
+  EXPECT_EQ(counters_.tx_packets.load(), 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);  // every hostile mbuf was freed
+}
+
+TEST_F(RingDataplane, GarbageTimestampsAreEchoedNotInterpreted) {
+  // A server cannot tell a garbage origin/receive/reference timestamp from a
+  // real one: it answers, echoing the transmit timestamp bit for bit.
+  const Lab lab = default_lab(0);
+  start_worker(lab);
+  Bytes ntp(48, 0xff);
+  ntp[0] = 0x23;
+  std::vector<Scenario> one(1);
+  one[0].name = "garbage timestamps";
+  one[0].request = udp_frame(lab.client, lab.server, false, 0, ntp);
+  one[0].answered = true;
+  one[0].ntp = true;
+  core::NtpHeader a;
+  a.leap = lab.state.leap;
+  a.version = 4;
+  a.mode = core::Mode::kServer;
+  a.stratum = lab.state.stratum;
+  a.poll = -1;  // 0xff
+  a.precision = lab.state.precision;
+  a.root_delay = lab.state.root_delay;
+  a.root_dispersion = lab.state.root_dispersion;
+  a.refid = lab.state.refid;
+  a.reference = lab.state.reference_time;
+  a.origin = core::NtpTimestamp{~uint64_t{0}};
+  Bytes payload(48);
+  core::encode_header(a, payload);
+  one[0].expected = udp_frame(lab.server, lab.client, false, 0, payload, 64, true);
+  exchange(one);
+  stop_worker();
 }
 
 }  // namespace

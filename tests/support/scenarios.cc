@@ -204,7 +204,7 @@ class Generator {
     const size_t l2 = l2_length(lab_.vlan);
     const Bytes good = ntp_request(4, Mode::kClient, 6, rng_(), 0);
     auto frame = [&](const Bytes& payload) { return udp_frame(c, server, v6, lab_.vlan, payload); };
-    switch (rng_() % 25) {
+    switch (rng_() % 26) {
       case 0:
         s.name = "truncated-frame";
         s.request = random_bytes(rng_() % 14);
@@ -366,6 +366,11 @@ class Generator {
         c.port = 40000;
         s.request = frame(good);
         s.reason = DropReason::kBadSource;
+        break;
+      case 24:
+        s.name = "zero-transmit";
+        s.request = frame(ntp_request(static_cast<uint8_t>(1 + rng_() % 4), Mode::kClient, 6, 0, 0));
+        s.reason = DropReason::kNtpZeroTransmit;
         break;
       default:
         s.name = "udp-to-multicast";
