@@ -18,7 +18,9 @@ KernelStatus SystemKernelClock::status() noexcept {
   s.synchronized = state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
   s.max_error_ns = int64_t{tx.maxerror} * 1000;
   s.est_error_ns = int64_t{tx.esterror} * 1000;
-  s.leap = (tx.status & STA_INS) ? 1 : (tx.status & STA_DEL) ? -1 : 0;
+  // TIME_WAIT: the leap has been applied and the flag not yet cleared by
+  // the daemon; the kernel will not apply it again, nor should we.
+  s.leap = state == TIME_WAIT ? 0 : (tx.status & STA_INS) ? 1 : (tx.status & STA_DEL) ? -1 : 0;
   s.tai_offset_s = tx.tai;
   return s;
 }

@@ -20,7 +20,7 @@ struct KernelStatus {
   bool synchronized = false;  // STA_UNSYNC clear
   int64_t max_error_ns = 0;   // maxerror
   int64_t est_error_ns = 0;   // esterror
-  int leap = 0;               // 0 none, +1 insert, -1 delete (STA_INS/STA_DEL)
+  int leap = 0;               // 0 none, +1 insert, -1 delete at the next midnight (STA_INS/STA_DEL)
   int tai_offset_s = 0;       // the kernel's TAI-UTC, 0 if unset
 };
 

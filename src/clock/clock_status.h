@@ -49,6 +49,15 @@ struct ClockStatus {
   int64_t smear_offset_ns = 0;     // current smear correction
   std::string leap_file;           // path of the leap-seconds file in use ("" if none)
   int64_t leap_file_expiry_unix = 0;
+  bool leap_file_expired = false;  // past its "#@" expiry (still used; logged)
+  int64_t next_leap_unix = 0;      // 00:00:00 UTC after the next known leap second (0: none)
+  int next_leap_step = 0;          // +1 inserted, -1 deleted
+  std::string reference;           // the source as described in the log ("PHC /dev/ptp0 (...)")
+  int64_t error_ns = 0;            // the servo's RMS prediction error
+  uint32_t window = 0;             // samples in the servo's regression window
+  int64_t holdover_ns = 0;         // time since the last good sample
+  uint64_t source_errors = 0;      // samples the reference could not deliver (read errors)
+  std::string last_error;          // the last such error ("" if none)
 };
 
 }  // namespace tachyon::clock

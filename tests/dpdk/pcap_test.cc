@@ -14,8 +14,9 @@
 #include <thread>
 #include <unistd.h>
 
+#include "clock/clock_control.h"
 #include "clock/clock_sources.h"
-#include "clock/system_reference.h"
+#include "clock/system_source.h"
 #include "core/ntp_packet.h"
 #include "dpdk/eal.h"
 #include "dpdk/port.h"
@@ -50,6 +51,7 @@ void write_input_capture(const std::string& path) {
   for (int i = 0; i < kFrames; ++i) {
     Bytes ntp(48, 0);
     ntp[0] = static_cast<uint8_t>(0x23 - (i % 2) * 8);  // NTPv4 and NTPv3
+    ntp[46] = 1;  // a transmit timestamp: zero is dropped
     ntp[47] = static_cast<uint8_t>(i);
     Host c = lab.client;
     c.port = static_cast<uint16_t>(30000 + i);
@@ -89,11 +91,12 @@ TEST(PcapReplay, ReceiveTimestampsAreTheCaptureTimes) {
   const Lab lab = default_lab();
   Tsc tsc;
   clock::SystemKernelClock kernel;
-  clock::SystemReferenceOptions ro;
-  ro.local_stratum = 1;
-  ro.hw_clock = port.capabilities().hw_clock;
-  clock::SystemReference reference(ro, tsc, kernel);
-  core::ClockPublisher publisher(reference.update());
+  clock::SystemSource source(tsc, kernel);
+  clock::ClockControlOptions co;
+  co.local_stratum = 1;
+  co.hw_clock = port.capabilities().hw_clock;
+  clock::ClockControl control(co, tsc, source, clock::LeapTable::fixed(0));
+  core::ClockPublisher publisher(control.update());
 
   PortIdentity identity = identity_for(lab);
   WorkerCounters counters;
