@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Summaries of tachyon-gen --json results, for the benchmark scripts.
+
+    gen_results.py tsv RESULT.json > steps.tsv
+    gen_results.py compare --target 0.9 SUBJECT=RESULT.json BASELINE=RESULT.json
+
+`tsv` writes one line per step, sorted by offered rate: offered, sent,
+answered rates, lost %, RTT p50/p99/p99.9 and processing p50/p99 (us), and
+1 if the step passed. `compare` prints, for each run, the maximum loss-free
+rate with the RTT percentiles of that step, and RTT and server processing
+time below saturation (the passing step closest to half the maximum); then
+the ratio of the first run's maximum to the second's against the target.
+"""
+import argparse
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def pct(step, key, p):
+    v = step.get(key)
+    return None if v is None else v.get(p)
+
+
+def fmt(v, width, digits=1):
+    return f"{'-':>{width}}" if v is None else f"{v:>{width}.{digits}f}"
+
+
+def tsv(args):
+    doc = load(args.result)
+    steps = sorted(doc["steps"], key=lambda s: s["offered_rate"] or s["sent_rate"])
+    print("# offered\tsent\tanswered\tlost_pct\trtt_p50\trtt_p99\trtt_p999\tproc_p50\tproc_p99\tpassed")
+    for s in steps:
+        cells = [s["offered_rate"] or s["sent_rate"], s["sent_rate"], s["answered_rate"], s["lost_pct"],
+                 pct(s, "rtt_us", "p50"), pct(s, "rtt_us", "p99"), pct(s, "rtt_us", "p999"),
+                 pct(s, "processing_us", "p50"), pct(s, "processing_us", "p99"), 1 if s["passed"] else 0]
+        print("\t".join("NaN" if c is None else f"{c:g}" for c in cells))
+
+
+def summary(name, doc):
+    steps = doc["steps"]
+    best = None
+    for s in steps:
+        if s["passed"] and (best is None or s["sent_rate"] > best["sent_rate"]):
+            best = s
+    below = None
+    if best is not None:
+        half = best["sent_rate"] / 2
+        passed = [s for s in steps if s["passed"]]
+        below = min(passed, key=lambda s: abs(s["sent_rate"] - half))
+    invalid = sum(s["invalid"] for s in steps)
+    return {"name": name, "best": best, "below": below, "invalid": invalid,
+            "stop": doc["result"]["stop_reason"], "lower_bound": doc["result"]["lower_bound"]}
+
+
+def compare(args):
+    runs = []
+    for item in args.runs:
+        name, _, path = item.partition("=")
+        runs.append(summary(name, load(path)))
+    print(f"{'server':<12} {'max loss-free/s':>16} {'rtt p50':>8} {'p99':>8} {'p99.9':>8}   "
+          f"{'at rate/s':>10} {'rtt p50':>8} {'p99':>8} {'proc p50':>9} {'p99':>8}  {'invalid':>7}  ramp ended")
+    print(f"{'':<12} {'':>16} {'us (at the maximum)':>26}   {'below saturation (~half the maximum), us':>55}")
+    for r in runs:
+        b, lo = r["best"], r["below"]
+        rate = "none" if b is None else ("≥ " if r["lower_bound"] else "") + f"{b['sent_rate']:,.0f}"
+        line = f"{r['name']:<12} {rate:>16} "
+        line += " ".join(fmt(None if b is None else pct(b, "rtt_us", p), 8) for p in ("p50", "p99", "p999"))
+        line += "   " + (f"{lo['sent_rate']:>10,.0f}" if lo else f"{'-':>10}") + " "
+        line += " ".join(fmt(None if lo is None else pct(lo, "rtt_us", p), 8) for p in ("p50", "p99"))
+        line += " " + fmt(None if lo is None else pct(lo, "processing_us", "p50"), 9, 2)
+        line += " " + fmt(None if lo is None else pct(lo, "processing_us", "p99"), 8, 2)
+        line += f"  {r['invalid']:>7}  {r['stop']}"
+        print(line)
+    a, b = runs[0], runs[1]
+    if a["best"] and b["best"]:
+        ratio = a["best"]["sent_rate"] / b["best"]["sent_rate"]
+        verdict = "met" if ratio >= args.target else "NOT met"
+        print(f"ratio {a['name']}/{b['name']}: {ratio:.2f} (target ≥ {args.target:g}: {verdict})")
+    else:
+        print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("tsv")
+    t.add_argument("result")
+    t.set_defaults(func=tsv)
+    c = sub.add_parser("compare")
+    c.add_argument("--target", type=float, required=True)
+    c.add_argument("runs", nargs=2, metavar="NAME=RESULT.json")
+    c.set_defaults(func=compare)
+    args = p.parse_args()
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# memif benchmark: the maximum loss-free rate of tachyond, and of a minimal
+# reflector (bench/reflector.cc: swaps addresses, sends the frame back) as
+# the baseline, both driven by tachyon-gen over net_memif in the same run.
+# The servers' poll loop runs on SERVER_CPU, the generator's on GEN_CPU:
+# never two poll loops on one CPU.
+#
+#   bench/memif_bench.sh [BUILD_DIR]        (default: build)
+#
+# Prints a table per server (maximum loss-free rate, round-trip time at it
+# and below saturation, tachyond's stated processing time) and the ratio
+# tachyond/reflector against the 0.90 target; writes the JSON results and
+# docs/perf/memif.png. Tunables (environment): START_RATE (500k), MULTIPLIER
+# (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), SERVER_CPU (0),
+# GEN_CPU (1), OUT (docs/perf). Takes about two minutes.
+# shellcheck disable=SC2317  # cleanup runs from a trap
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build=$root/$build
+tachyond=$build/src/daemon/tachyond
+gen=$build/tools/gen/tachyon-gen
+reflector=$build/bench/reflector
+start_rate=${START_RATE:-500k}
+multiplier=${MULTIPLIER:-1.25}
+step=${STEP:-2}
+bisect=${BISECT:-3}
+max_loss=${MAX_LOSS:-0.1}
+server_cpu=${SERVER_CPU:-0}
+gen_cpu=${GEN_CPU:-1}
+out=${OUT:-$root/docs/perf}
+
+for f in "$tachyond" "$gen" "$reflector"; do
+  [ -x "$f" ] || { echo "memif_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
+done
+for tool in python3 gnuplot; do
+  command -v "$tool" >/dev/null || { echo "memif_bench: $tool not found (sudo tools/setup.sh)" >&2; exit 1; }
+done
+if [ "$server_cpu" = "$gen_cpu" ]; then
+  echo "memif_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
+  exit 1
+fi
+
+tmp=$(mktemp -d /tmp/tachyon-memif-bench.XXXXXX)
+gen_pid=
+server_pid=
+# The generator always stops before the server: memif's rx_burst must not
+# run while its peer disconnects.
+cleanup() {
+  for pid in "$gen_pid" "$server_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "memif_bench: interrupted"; exit 130' INT TERM
+
+wait_for() {  # LOG PATTERN PID: until PATTERN is in LOG (20 s)
+  for _ in $(seq 1 200); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || { echo "memif_bench: server exited:" >&2; cat "$1" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "memif_bench: no '$2' within 20 s:" >&2
+  cat "$1" >&2
+  return 1
+}
+
+# DPDK 22.11's memif may crash the server's poll loop when its client
+# disconnects (it reads a ring the disconnect just unmapped). The
+# generator has written its results by then: say so and go on.
+stop_server() {  # NAME
+  local status=0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" || status=$?
+  server_pid=
+  if [ "$status" -gt 128 ]; then
+    echo "note: $1 died of signal $((status - 128)) (at the generator's disconnect: DPDK 22.11 memif race); its results were complete"
+  fi
+}
+
+# memif involves no kernel work, so the generator need not yield its CPU
+# (--yield-us 0): yielding would only cost it time to whatever else runs.
+ramp() {  # NAME SOCKET JSON [generator options...]: one ramp against the server on SOCKET
+  local name=$1 sock=$2 json=$3
+  shift 3
+  echo "--- $name ---"
+  "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" \
+    --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" --bisect "$bisect" \
+    --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" --json "$json" -q "$@" &
+  gen_pid=$!
+  wait "$gen_pid"
+  gen_pid=
+}
+
+echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
+
+# 1. tachyond: worker and control thread on SERVER_CPU (the control thread
+#    sleeps 100 ms between clock updates).
+cat >"$tmp/tachyond.toml" <<EOF
+[eal]
+memory_mb = 256
+file_prefix = "memif_bench_srv_$$"
+control_cpu = $server_cpu
+worker_cpus = [$server_cpu]
+
+[port]
+device = "net_memif0,role=server,socket=$tmp/tachyond.sock"
+
+[server]
+ipv4 = ["192.0.2.1/24"]
+ipv6 = ["2001:db8::1/64"]
+
+[reference]
+local_stratum = 10
+
+[stats]
+listen = ""
+EOF
+"$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
+server_pid=$!
+wait_for "$tmp/tachyond.log" "tachyond serving on" "$server_pid"
+ramp tachyond "$tmp/tachyond.sock" "$tmp/tachyond.json"
+stop_server tachyond
+grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
+
+# 2. The reflector on the same CPU, against the same generator (--echo: it
+#    returns the requests themselves; no ARP, hence --server-mac).
+"$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
+  --file-prefix "memif_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
+server_pid=$!
+wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
+ramp reflector "$tmp/reflector.sock" "$tmp/reflector.json" --echo --server-mac 02:00:00:00:00:01
+stop_server reflector
+tail -1 "$tmp/reflector.log"
+
+echo
+echo "=== memif: tachyond against the reflector, tachyon-gen, same run ==="
+python3 "$here/gen_results.py" compare --target 0.9 tachyond="$tmp/tachyond.json" reflector="$tmp/reflector.json"
+
+mkdir -p "$out"
+cp "$tmp/tachyond.json" "$out/memif-tachyond.json"
+cp "$tmp/reflector.json" "$out/memif-reflector.json"
+python3 "$here/gen_results.py" tsv "$tmp/tachyond.json" >"$tmp/tachyond.tsv"
+python3 "$here/gen_results.py" tsv "$tmp/reflector.json" >"$tmp/reflector.tsv"
+gnuplot -e "out='$out/memif.png'; heading='memif: tachyond vs reflector (tachyon-gen ramp, $(date -u +%F))'; \
+f1='$tmp/tachyond.tsv'; n1='tachyond'; f2='$tmp/reflector.tsv'; n2='reflector'" "$here/plot.gnuplot" 2>"$tmp/gnuplot.log" ||
+  { echo "memif_bench: gnuplot failed:" >&2; cat "$tmp/gnuplot.log" >&2; exit 1; }
+echo "plot: $out/memif.png; results: $out/memif-tachyond.json, $out/memif-reflector.json"

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# veth benchmark: tachyond on net_af_xdp against chronyd serving on the
+# kernel's socket of the same veth, both driven by tachyon-gen (net_af_xdp
+# on the veth's other end) in the same run, each to its maximum loss-free
+# rate. Namespaces TAG-srv / TAG-cli come from tools/netns.sh and are
+# removed on exit.
+#
+#   sudo bench/veth_bench.sh [BUILD_DIR]    (default: build)
+#
+# The clients are 192.0.2.128/25, on the server's link: chronyd's kernel
+# resolves them with ARP, which tachyon-gen answers. tachyond's worker (and
+# chronyd) run on SERVER_CPU, the generator on GEN_CPU. Prints a table per
+# server (maximum loss-free rate, round-trip time at it and below
+# saturation, the processing time the answers state) and the ratio
+# tachyond/chronyd against the 4x target; writes the JSON results and
+# docs/perf/veth.png. Tunables (environment): START_RATE (20k), MULTIPLIER
+# (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), PMD (tachyond's:
+# af_xdp or af_packet), GEN_PMD (the generator's, default PMD), SERVER_CPU
+# (0), GEN_CPU (1), OUT (docs/perf). Takes about two minutes.
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck disable=SC2317  # cleanup runs from a trap
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build=$root/$build
+tachyond=$build/src/daemon/tachyond
+gen=$build/tools/gen/tachyon-gen
+start_rate=${START_RATE:-20k}
+multiplier=${MULTIPLIER:-1.25}
+step=${STEP:-2}
+bisect=${BISECT:-3}
+max_loss=${MAX_LOSS:-0.1}
+pmd=${PMD:-af_xdp}
+gen_pmd=${GEN_PMD:-$pmd}
+server_cpu=${SERVER_CPU:-0}
+gen_cpu=${GEN_CPU:-1}
+out=${OUT:-$root/docs/perf}
+tag=tvbench
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "veth_bench: run as root (network namespaces, AF_XDP)" >&2
+  exit 1
+fi
+for f in "$tachyond" "$gen"; do
+  [ -x "$f" ] || { echo "veth_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
+done
+for tool in chronyd python3 gnuplot ip taskset; do
+  command -v "$tool" >/dev/null || { echo "veth_bench: $tool not found (sudo tools/setup.sh)" >&2; exit 1; }
+done
+for p in "$pmd" "$gen_pmd"; do
+  case $p in
+    af_xdp | af_packet) ;;
+    *) echo "veth_bench: PMD and GEN_PMD must be af_xdp or af_packet, not '$p'" >&2; exit 1 ;;
+  esac
+done
+if [ "$server_cpu" = "$gen_cpu" ]; then
+  echo "veth_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
+  exit 1
+fi
+
+# shellcheck source=tools/netns.sh
+. "$root/tools/netns.sh"
+netns_names "$tag"
+
+device() {  # PMD IFACE
+  case $1 in
+    af_xdp) echo "net_af_xdp0,iface=$2,start_queue=0,queue_count=1" ;;
+    af_packet) echo "net_af_packet0,iface=$2" ;;
+  esac
+}
+
+tmp=$(mktemp -d /tmp/tachyon-veth-bench.XXXXXX)
+gen_pid=
+server_pid=
+chronyd_started=0
+cleanup() {
+  for pid in "$gen_pid" "$server_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [ "$chronyd_started" = 1 ] && [ -s "$tmp/chronyd.pid" ]; then
+    kill -TERM "$(cat "$tmp/chronyd.pid")" 2>/dev/null || true
+  fi
+  netns_delete "$tag"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "veth_bench: interrupted"; exit 130' INT TERM
+
+ramp() {  # NAME JSON: one ramp against 192.0.2.1 from the client namespace
+  local name=$1 json=$2
+  echo "--- $name ---"
+  ip netns exec "$NETNS_CLI" "$gen" -d "$(device "$gen_pmd" "$NETNS_CLI_IF")" -s "$NETNS_SERVER_V4" --source 192.0.2.128/25 \
+    --cpus "$gen_cpu" --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" \
+    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" --json "$json" -q &
+  gen_pid=$!
+  wait "$gen_pid"
+  gen_pid=
+}
+
+echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
+netns_create "$tag"
+
+# 1. tachyond on the server end of the veth.
+netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
+sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
+  "$tmp/tachyond.toml"
+ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do
+  grep -q "tachyond serving on" "$tmp/tachyond.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/tachyond.log" >&2; exit 1; }
+  sleep 0.1
+done
+grep -q "tachyond serving on" "$tmp/tachyond.log" || { cat "$tmp/tachyond.log" >&2; exit 1; }
+ramp tachyond "$tmp/tachyond.json"
+kill -TERM "$server_pid" 2>/dev/null || true
+wait "$server_pid" || true
+server_pid=
+grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
+
+# 2. chronyd on the kernel's socket of the same interface: the addresses
+#    tachyond served now belong to the kernel.
+# (tools/netns.sh turns the kernel's IPv6 off on it while tachyond owns it.)
+netns_kernel_server "$tag"
+cat >"$tmp/chrony.conf" <<EOF
+# A server only: no sources, its own clock at stratum 1, every client
+# allowed, no rate limiting (chrony has none unless 'ratelimit' is given).
+local stratum 1
+allow all
+pidfile $tmp/chronyd.pid
+driftfile $tmp/chronyd.drift
+bindcmdaddress $tmp/chronyd.sock
+cmdport 0
+EOF
+chronyd_started=1
+taskset -c "$server_cpu" ip netns exec "$NETNS_SRV" chronyd -f "$tmp/chrony.conf" -x -U -u root
+for _ in $(seq 1 50); do [ -s "$tmp/chronyd.pid" ] && break; sleep 0.1; done
+[ -s "$tmp/chronyd.pid" ] || { echo "veth_bench: chronyd did not start" >&2; exit 1; }
+echo "chronyd $(chronyd -v | awk '{print $4}') serving on $NETNS_SERVER_V4 (pid $(cat "$tmp/chronyd.pid"), CPU $server_cpu)"
+ramp chronyd "$tmp/chronyd.json"
+kill -TERM "$(cat "$tmp/chronyd.pid")"
+chronyd_started=0
+
+echo
+echo "=== veth: tachyond ($pmd) against chronyd, tachyon-gen ($gen_pmd), same run ==="
+python3 "$here/gen_results.py" compare --target 4 tachyond="$tmp/tachyond.json" chronyd="$tmp/chronyd.json"
+
+mkdir -p "$out"
+cp "$tmp/tachyond.json" "$out/veth-tachyond.json"
+cp "$tmp/chronyd.json" "$out/veth-chronyd.json"
+python3 "$here/gen_results.py" tsv "$tmp/tachyond.json" >"$tmp/tachyond.tsv"
+python3 "$here/gen_results.py" tsv "$tmp/chronyd.json" >"$tmp/chronyd.tsv"
+gnuplot -e "out='$out/veth.png'; heading='veth: tachyond ($pmd) vs chronyd, tachyon-gen ($gen_pmd) ramp, $(date -u +%F)'; \
+f1='$tmp/tachyond.tsv'; n1='tachyond'; f2='$tmp/chronyd.tsv'; n2='chronyd'" "$here/plot.gnuplot" 2>"$tmp/gnuplot.log" ||
+  { echo "veth_bench: gnuplot failed:" >&2; cat "$tmp/gnuplot.log" >&2; exit 1; }
+echo "plot: $out/veth.png; results: $out/veth-tachyond.json, $out/veth-chronyd.json"

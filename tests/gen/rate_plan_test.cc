@@ -1,0 +1,154 @@
+// The ramp: rates grow by the multiplier until a step fails, optional
+// bisection between the last good and first bad rate, and the maximum
+// loss-free rate; a simulated server with a known capacity drives it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tools/gen/rate_plan.h"
+#include "tools/gen/report.h"
+
+namespace tachyon::gen {
+namespace {
+
+// A server that answers everything up to `capacity` requests/s and drops
+// the excess; a generator that can send up to `generator_max`.
+StepOutcome simulate(double offered, double capacity, double generator_max = 1e12) {
+  StepOutcome o;
+  o.offered_rate = offered;
+  o.sent_rate = std::min(offered, generator_max);
+  o.failed_pct = o.sent_rate > capacity ? 100.0 * (o.sent_rate - capacity) / o.sent_rate : 0.0;
+  o.generator_limited = o.sent_rate < 0.97 * offered;
+  return o;
+}
+
+std::vector<double> run(RatePlan& plan, double capacity, double generator_max = 1e12) {
+  std::vector<double> rates;
+  while (auto step = plan.next()) {
+    rates.push_back(step->rate);
+    plan.record(simulate(step->rate, capacity, generator_max));
+    if (rates.size() > 200) break;
+  }
+  return rates;
+}
+
+TEST(RatePlan, FixedRunsOneStep) {
+  RatePlan plan = RatePlan::fixed(5000, 0.1);
+  auto step = plan.next();
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->rate, 5000);
+  EXPECT_EQ(step->kind, StepKind::kFixed);
+  plan.record(simulate(5000, 1e9));
+  EXPECT_FALSE(plan.next());
+  EXPECT_EQ(plan.stop_reason(), StopReason::kCompleted);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 5000);
+}
+
+TEST(RatePlan, RampMultipliesUntilAStepFails) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.max_loss_pct = 0.1;
+  RatePlan plan = RatePlan::ramp(o);
+  const std::vector<double> rates = run(plan, 10000);
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000, 16000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 8000);
+}
+
+TEST(RatePlan, LossAtTheThresholdStillPasses) {
+  RampOptions o;
+  o.max_loss_pct = 1.0;
+  RatePlan plan = RatePlan::ramp(o);
+  EXPECT_TRUE(plan.passed(StepOutcome{1000, 1000, 1.0, false}));
+  EXPECT_FALSE(plan.passed(StepOutcome{1000, 1000, 1.01, false}));
+}
+
+TEST(RatePlan, BisectionNarrowsTheGapGeometrically) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.bisect = 4;
+  RatePlan plan = RatePlan::ramp(o);
+  const std::vector<double> rates = run(plan, 10000);
+  ASSERT_EQ(rates.size(), 9u);
+  // After 8000 (good) and 16000 (bad): sqrt(8000 * 16000) = 11314 (bad),
+  // then sqrt(8000 * 11314) = 9514 (good), ...
+  EXPECT_NEAR(rates[5], std::sqrt(8000.0 * 16000), 1);
+  EXPECT_NEAR(rates[6], std::sqrt(8000.0 * rates[5]), 1);
+  EXPECT_NEAR(rates[7], std::sqrt(rates[6] * rates[5]), 1);
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  const double best = *plan.max_loss_free_rate();
+  EXPECT_GT(best, 9500);
+  EXPECT_LE(best, 10000);
+}
+
+TEST(RatePlan, FirstStepFailingEndsWithoutBisection) {
+  RampOptions o;
+  o.start_rate = 50000;
+  o.bisect = 3;
+  RatePlan plan = RatePlan::ramp(o);
+  EXPECT_EQ(run(plan, 10000).size(), 1u);
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_FALSE(plan.max_loss_free_rate());
+}
+
+TEST(RatePlan, GeneratorLimitEndsTheRampAsALowerBound) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  RatePlan plan = RatePlan::ramp(o);
+  const std::vector<double> rates = run(plan, 1e9, 5000);
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kGeneratorLimit);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 5000);
+}
+
+TEST(RatePlan, MaxRateCapsTheLastStep) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 3;
+  o.max_rate = 5000;
+  RatePlan plan = RatePlan::ramp(o);
+  EXPECT_EQ(run(plan, 1e9), (std::vector<double>{1000, 3000, 5000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kMaxRate);
+}
+
+TEST(RatePlan, StepLimitBoundsARampThatNeverFails) {
+  RampOptions o;
+  o.multiplier = 1.01;
+  o.max_steps = 10;
+  RatePlan plan = RatePlan::ramp(o);
+  EXPECT_EQ(run(plan, 1e12).size(), 10u);
+  EXPECT_EQ(plan.stop_reason(), StopReason::kMaxSteps);
+}
+
+TEST(RatePlan, AskingTwiceReturnsTheSameStep) {
+  RatePlan plan = RatePlan::ramp(RampOptions{});
+  const auto a = plan.next();
+  const auto b = plan.next();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->rate, b->rate);
+}
+
+TEST(Summary, MaxLossFreeRateIsTheBestPassingStep) {
+  std::vector<StepResult> steps(3);
+  steps[0].number = 1;
+  steps[0].sent_rate = 1000;
+  steps[0].passed = true;
+  steps[1].number = 2;
+  steps[1].sent_rate = 2000;
+  steps[1].passed = true;
+  steps[2].number = 3;
+  steps[2].sent_rate = 4000;
+  steps[2].passed = false;
+  const RunSummary s = summarize(steps, StopReason::kLoss);
+  EXPECT_EQ(*s.max_loss_free_rate, 2000);
+  EXPECT_EQ(s.max_loss_free_step, 2u);
+  EXPECT_FALSE(s.lower_bound);
+  EXPECT_TRUE(summarize(steps, StopReason::kGeneratorLimit).lower_bound);
+}
+
+}  // namespace
+}  // namespace tachyon::gen

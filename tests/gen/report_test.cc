@@ -1,0 +1,106 @@
+// From a step's raw counters to its figures, the table and the JSON
+// document scripts read.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tools/gen/report.h"
+#include "tools/gen/step_stats.h"
+
+namespace tachyon::gen {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr double kHz = 2.5e9;
+
+// One second at 1000 requests/s: 990 good answers, 3 from an unsynchronized
+// server, 2 KoD RATE, 1 invalid (wrong mode), 4 lost; plus 1 forged answer.
+StepStats sample_step() {
+  StepStats s;
+  s.c.sent = 1000;
+  s.c.good = 990;
+  s.c.unsync = 3;
+  s.c.kod[static_cast<size_t>(Kiss::kRate)] = 2;
+  s.c.invalid[static_cast<size_t>(Invalid::kMode)] = 1;
+  s.c.invalid[static_cast<size_t>(Invalid::kUnknownOrigin)] = 1;
+  s.c.active_ticks = static_cast<uint64_t>(kHz);
+  for (int i = 0; i < 993; ++i) {
+    s.rtt_ticks.record(25'000 + static_cast<uint64_t>(i));  // 10 us
+    s.processing_ns.record(300);
+    s.xmt_offset_ns.record(-5000);
+    s.offset_ns.record(100);
+  }
+  return s;
+}
+
+TEST(StepResult, DerivesRatesLossAndPercentiles) {
+  const StepResult r = make_result(1, StepKind::kRamp, 1000, sample_step(), kHz, false, 0.1);
+  EXPECT_DOUBLE_EQ(r.duration_s, 1.0);
+  EXPECT_DOUBLE_EQ(r.sent_rate, 1000);
+  EXPECT_DOUBLE_EQ(r.answered_rate, 993);
+  EXPECT_EQ(r.lost, 4u);  // 1000 - (993 + 2 + 1)
+  EXPECT_DOUBLE_EQ(r.lost_pct, 0.4);
+  EXPECT_EQ(r.invalid, 2u);
+  EXPECT_NEAR(r.invalid_pct, 100.0 * 2 / 997, 1e-9);
+  EXPECT_DOUBLE_EQ(r.failed_pct, 0.7);
+  EXPECT_FALSE(r.passed);
+  EXPECT_FALSE(r.generator_limited);
+  EXPECT_NEAR(r.rtt.p50, 10.2, 0.4);
+  EXPECT_NEAR(r.processing.p99, 0.3, 0.01);
+  EXPECT_NEAR(r.xmt_offset.p50, -5.0, 0.2);
+  EXPECT_TRUE(make_result(1, StepKind::kRamp, 1000, sample_step(), kHz, false, 1.0).passed);
+  EXPECT_FALSE(make_result(1, StepKind::kRamp, 1000, sample_step(), kHz, true, 1.0).passed);  // cut short
+  EXPECT_TRUE(make_result(1, StepKind::kRamp, 1100, sample_step(), kHz, false, 1.0).generator_limited);
+}
+
+TEST(Report, TableAndJsonCarryTheFigures) {
+  RunInfo info;
+  info.version = "0.1.0";
+  info.server = "192.0.2.1";
+  info.ramp = true;
+  info.ramp_options.start_rate = 1000;
+  const std::vector<StepResult> steps = {make_result(1, StepKind::kRamp, 1000, sample_step(), kHz, false, 1.0)};
+  const RunSummary summary = summarize(steps, StopReason::kLoss);
+
+  const std::string table = format_table(info, steps, summary);
+  EXPECT_THAT(table, HasSubstr("max loss-free rate: 1000 requests/s (step 1)"));
+  EXPECT_THAT(table, HasSubstr("mode"));
+  EXPECT_THAT(table, HasSubstr("unknown_origin"));
+  EXPECT_THAT(table, HasSubstr("RATE=2"));
+  EXPECT_THAT(table, HasSubstr("3 answers came from an unsynchronized server"));
+
+  const nlohmann::json j = to_json(info, steps, summary);
+  EXPECT_EQ(j["tool"], "tachyon-gen");
+  EXPECT_EQ(j["config"]["mode"], "ramp");
+  ASSERT_EQ(j["steps"].size(), 1u);
+  const auto& s = j["steps"][0];
+  EXPECT_EQ(s["sent"], 1000);
+  EXPECT_EQ(s["answered"], 993);
+  EXPECT_EQ(s["lost"], 4);
+  EXPECT_EQ(s["invalid"], 2);
+  EXPECT_EQ(s["invalid_by_reason"]["mode"], 1);
+  EXPECT_EQ(s["kod"]["RATE"], 2);
+  EXPECT_EQ(s["passed"], true);
+  for (const char* k : {"rtt_us", "processing_us", "xmt_offset_us", "offset_us"}) {
+    for (const char* p : {"p50", "p99", "p999", "min", "max", "mean", "count"}) {
+      EXPECT_TRUE(s[k].contains(p)) << k << "." << p;
+    }
+  }
+  EXPECT_EQ(j["result"]["stop_reason"], "loss");
+  EXPECT_EQ(j["result"]["max_loss_free_rate"], 1000.0);
+}
+
+TEST(Report, EmptyHistogramsAreNullInJson) {
+  RunInfo info;
+  StepStats s;
+  s.c.sent = 10;
+  s.c.active_ticks = static_cast<uint64_t>(kHz);
+  const std::vector<StepResult> steps = {make_result(1, StepKind::kFixed, 10, s, kHz, false, 0.1)};
+  const nlohmann::json j = to_json(info, steps, summarize(steps, StopReason::kCompleted));
+  EXPECT_TRUE(j["steps"][0]["rtt_us"].is_null());
+  EXPECT_EQ(j["steps"][0]["lost"], 10);
+  EXPECT_TRUE(j["result"]["max_loss_free_rate"].is_null());
+}
+
+}  // namespace
+}  // namespace tachyon::gen

@@ -1,0 +1,231 @@
+// The answer validator: good answers pass, and each way an answer can be
+// wrong (or a Kiss-o'-Death, or an unsynchronized server) is told apart.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/ntp_packet.h"
+#include "tools/gen/validator.h"
+
+namespace tachyon::gen {
+namespace {
+
+using core::Leap;
+using core::Mode;
+using core::NtpTimestamp;
+
+constexpr int64_t kSecond = 1'000'000'000;
+// Our clock: the request left at T1, the answer came back 100 us later.
+const NtpTimestamp kT1 = core::ntp_from_unix_nanos(1'700'000'000 * kSecond);
+const NtpTimestamp kT4 = core::ntp_from_unix_nanos(1'700'000'000 * kSecond + 100'000);
+constexpr uint64_t kOrigin = 0x8d3c'5a1f'0e2b'7764ull;  // the request's random transmit timestamp
+
+NtpTimestamp at(int64_t ns_after_t1) { return core::ntp_from_unix_nanos(1'700'000'000 * kSecond + ns_after_t1); }
+
+// A correct answer from a stratum-2 server: received 40 us after T1, sent
+// 1 us later.
+core::NtpHeader good_header() {
+  core::NtpHeader h;
+  h.leap = Leap::kNone;
+  h.version = 4;
+  h.mode = Mode::kServer;
+  h.stratum = 2;
+  h.poll = 6;
+  h.precision = -24;
+  h.refid = core::refid_from_ascii("GPS\0");
+  h.reference = at(-16 * kSecond);
+  h.origin = NtpTimestamp{kOrigin};
+  h.receive = at(40'000);
+  h.transmit = at(41'000);
+  return h;
+}
+
+std::vector<uint8_t> encode(const core::NtpHeader& h, size_t extra = 0) {
+  std::vector<uint8_t> b(48 + extra, 0);
+  core::encode_header(h, b);
+  return b;
+}
+
+const Expectation kV4Client{4, Mode::kServer, kOrigin};
+const LocalTimes kLocal{kT1, kT4};
+const ValidatorOptions kDefaults{};
+
+AnswerCheck check(const std::vector<uint8_t>& b, const Expectation& e = kV4Client,
+                  const ValidatorOptions& o = kDefaults) {
+  return check_answer(b, e, kLocal, o);
+}
+
+TEST(Validator, GoodAnswerPassesWithItsTimings) {
+  const AnswerCheck c = check(encode(good_header()));
+  ASSERT_EQ(c.verdict, Verdict::kGood);
+  EXPECT_EQ(c.processing_ns, 1000);
+  EXPECT_EQ(c.xmt_offset_ns, 41'000 - 100'000);
+  // Symmetric path, server 10 us behind the midpoint: ((40 - 0) + (41 - 100)) / 2.
+  EXPECT_EQ(c.offset_ns, (40'000 + (41'000 - 100'000)) / 2);
+}
+
+TEST(Validator, SymmetricActiveGetsPassiveAndVersionsAreEchoed) {
+  for (uint8_t v = 1; v <= 4; ++v) {
+    core::NtpHeader h = good_header();
+    h.version = v;
+    h.mode = Mode::kSymmetricPassive;
+    EXPECT_EQ(check(encode(h), Expectation{v, Mode::kSymmetricPassive, kOrigin}).verdict, Verdict::kGood);
+    EXPECT_EQ(check(encode(h), Expectation{v, Mode::kServer, kOrigin}).invalid, Invalid::kMode);
+  }
+}
+
+TEST(Validator, WrongOriginIsInvalid) {
+  core::NtpHeader h = good_header();
+  h.origin = NtpTimestamp{kOrigin ^ 1};
+  const AnswerCheck c = check(encode(h));
+  EXPECT_EQ(c.verdict, Verdict::kInvalid);
+  EXPECT_EQ(c.invalid, Invalid::kOriginMismatch);
+}
+
+TEST(Validator, WrongModeIsInvalid) {
+  for (Mode m : {Mode::kClient, Mode::kSymmetricActive, Mode::kSymmetricPassive, Mode::kBroadcast, Mode::kControl,
+                 Mode::kPrivate, Mode::kReserved}) {
+    core::NtpHeader h = good_header();
+    h.mode = m;
+    EXPECT_EQ(check(encode(h)).invalid, Invalid::kMode) << static_cast<int>(m);
+  }
+}
+
+TEST(Validator, VersionNotEchoedIsInvalid) {
+  core::NtpHeader h = good_header();
+  h.version = 3;
+  EXPECT_EQ(check(encode(h)).invalid, Invalid::kVersion);
+}
+
+TEST(Validator, TransmitBeforeReceiveIsInvalid) {
+  core::NtpHeader h = good_header();
+  h.transmit = at(39'999);
+  const AnswerCheck c = check(encode(h));
+  EXPECT_EQ(c.verdict, Verdict::kInvalid);
+  EXPECT_EQ(c.invalid, Invalid::kReceiveAfterTransmit);
+}
+
+TEST(Validator, ZeroTimestampsAreInvalid) {
+  core::NtpHeader h = good_header();
+  h.receive = NtpTimestamp{0};
+  EXPECT_EQ(check(encode(h)).invalid, Invalid::kZeroTimestamp);
+  h = good_header();
+  h.transmit = NtpTimestamp{0};
+  EXPECT_EQ(check(encode(h)).invalid, Invalid::kZeroTimestamp);
+}
+
+TEST(Validator, TimestampsFarFromOurClockAreInvalid) {
+  ValidatorOptions o;
+  o.max_offset_ns = kSecond;
+  core::NtpHeader h = good_header();
+  // 2 s fast: the transmit timestamp is beyond T4 + 1 s.
+  h.receive = at(2 * kSecond);
+  h.transmit = at(2 * kSecond + 1000);
+  EXPECT_EQ(check(encode(h), kV4Client, o).invalid, Invalid::kOutOfBounds);
+  // 2 s slow: the receive timestamp is before T1 - 1 s.
+  h.receive = at(-2 * kSecond);
+  h.transmit = at(-2 * kSecond + 1000);
+  EXPECT_EQ(check(encode(h), kV4Client, o).invalid, Invalid::kOutOfBounds);
+  // 0.5 s off is within the bound, and reported as such.
+  h.receive = at(kSecond / 2);
+  h.transmit = at(kSecond / 2 + 1000);
+  const AnswerCheck c = check(encode(h), kV4Client, o);
+  ASSERT_EQ(c.verdict, Verdict::kGood);
+  EXPECT_NEAR(static_cast<double>(c.offset_ns), 0.5e9 - 50'000, 1000);
+  // Years off (another era of the 32-bit seconds) is caught too.
+  h.receive = NtpTimestamp{good_header().receive.raw + (uint64_t{1} << 62)};
+  h.transmit = NtpTimestamp{h.receive.raw + 10};
+  EXPECT_EQ(check(encode(h), kV4Client, o).invalid, Invalid::kOutOfBounds);
+}
+
+TEST(Validator, LeapIndicatorThreeIsAnUnsynchronizedServer) {
+  core::NtpHeader h = good_header();
+  h.leap = Leap::kUnsync;
+  const AnswerCheck c = check(encode(h));
+  EXPECT_EQ(c.verdict, Verdict::kUnsynchronized);
+  EXPECT_EQ(c.processing_ns, 1000);
+  ValidatorOptions strict;
+  strict.reject_unsync = true;
+  EXPECT_EQ(check(encode(h), kV4Client, strict).invalid, Invalid::kUnsynchronized);
+}
+
+TEST(Validator, StratumSixteenIsAnUnsynchronizedServerWhoseClockIsNotBounded) {
+  core::NtpHeader h = good_header();
+  h.leap = Leap::kUnsync;
+  h.stratum = 16;
+  h.receive = at(-3600 * kSecond);
+  h.transmit = at(-3600 * kSecond + 500);
+  EXPECT_EQ(check(encode(h)).verdict, Verdict::kUnsynchronized);
+  // Still structurally checked.
+  h.transmit = at(-3600 * kSecond - 500);
+  EXPECT_EQ(check(encode(h)).invalid, Invalid::kReceiveAfterTransmit);
+}
+
+TEST(Validator, ReservedStratumIsInvalid) {
+  for (int s : {17, 100, 255}) {
+    core::NtpHeader h = good_header();
+    h.stratum = static_cast<uint8_t>(s);
+    EXPECT_EQ(check(encode(h)).invalid, Invalid::kStratum) << s;
+  }
+}
+
+TEST(Validator, StratumZeroIsAKissOfDeathByCode) {
+  const std::pair<const char(*)[5], Kiss> codes[] = {
+      {&"RATE", Kiss::kRate}, {&"DENY", Kiss::kDeny}, {&"RSTR", Kiss::kRstr}, {&"INIT", Kiss::kOther}};
+  for (const auto& [code, kiss] : codes) {
+    // As tachyond and ntpd send it: LI=3, the timestamps echo the origin.
+    core::NtpHeader h = good_header();
+    h.leap = Leap::kUnsync;
+    h.stratum = 0;
+    h.refid = core::refid_from_ascii(*code);
+    h.receive = NtpTimestamp{kOrigin};
+    h.transmit = NtpTimestamp{kOrigin};
+    const AnswerCheck c = check(encode(h));
+    EXPECT_EQ(c.verdict, Verdict::kKissOfDeath) << *code;
+    EXPECT_EQ(c.kiss, kiss) << *code;
+  }
+}
+
+TEST(Validator, KissOfDeathWithTheWrongOriginIsInvalid) {
+  // RFC 5905 section 7.4: a kiss is believed only if it answers our request.
+  core::NtpHeader h = good_header();
+  h.stratum = 0;
+  h.refid = core::refid_from_ascii("RATE");
+  h.origin = NtpTimestamp{1};
+  EXPECT_EQ(check(encode(h)).invalid, Invalid::kOriginMismatch);
+}
+
+TEST(Validator, TruncatedAndMalformedTrailersAreInvalid) {
+  const std::vector<uint8_t> full = encode(good_header());
+  for (size_t n = 0; n < 48; ++n) {
+    EXPECT_EQ(check(std::vector<uint8_t>(full.begin(), full.begin() + static_cast<long>(n))).invalid,
+              Invalid::kTruncated);
+  }
+  // 8 extra bytes: neither a MAC nor an extension field.
+  EXPECT_EQ(check(encode(good_header(), 8)).invalid, Invalid::kBadTrailer);
+  // A well-formed MAC (20 bytes) and an extension field are fine.
+  EXPECT_EQ(check(encode(good_header(), 20)).verdict, Verdict::kGood);
+  std::vector<uint8_t> ef = encode(good_header(), 36);
+  core::store_be16(ef.data() + 48, 0x0104);
+  core::store_be16(ef.data() + 50, 36);
+  EXPECT_EQ(check(ef).verdict, Verdict::kGood);
+  core::store_be16(ef.data() + 50, 40);  // runs past the end
+  EXPECT_EQ(check(ef).invalid, Invalid::kBadTrailer);
+}
+
+TEST(Validator, CryptoNakIsCountedApart) {
+  std::vector<uint8_t> b = encode(good_header(), 4);  // key id 0
+  EXPECT_EQ(check(b).verdict, Verdict::kCryptoNak);
+}
+
+TEST(Validator, NamesAreDistinct) {
+  for (size_t i = 0; i < kInvalidCount; ++i) {
+    for (size_t j = i + 1; j < kInvalidCount; ++j) {
+      EXPECT_STRNE(invalid_name(static_cast<Invalid>(i)), invalid_name(static_cast<Invalid>(j)));
+    }
+    EXPECT_STRNE(invalid_description(static_cast<Invalid>(i)), "unknown");
+  }
+}
+
+}  // namespace
+}  // namespace tachyon::gen

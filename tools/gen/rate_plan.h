@@ -1,0 +1,99 @@
+// Which rate each step of a run offers, and when the run is over.
+//
+// Fixed: one step at --rate. Ramp (as ntpperf does): steps at start_rate,
+// start_rate * multiplier, ... until a step fails, i.e. more than
+// max_loss_pct % of its requests got no usable time answer (lost, invalid,
+// Kiss-o'-Death); then optionally `bisect` more steps between the last
+// step that passed and the first that failed (geometric midpoints). The
+// result is the maximum loss-free rate: the highest rate actually sent in
+// a step that passed.
+//
+// A ramp also ends when the generator could not send at the offered rate
+// (then the server was not the limit, and the result is a lower bound), or
+// at max_rate. Limits of the whole run (duration, count, Ctrl-C) are the
+// caller's: it simply stops asking for steps.
+//
+// Pure logic, no clock: thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace tachyon::gen {
+
+enum class StepKind : uint8_t { kFixed, kRamp, kBisect };
+const char* step_kind_name(StepKind k) noexcept;
+
+enum class StopReason : uint8_t {
+  kNone,            // still running
+  kCompleted,       // the fixed-rate step ran to its end
+  kLoss,            // a ramp step failed (after bisecting, if asked)
+  kGeneratorLimit,  // the generator could not send at the offered rate
+  kMaxRate,         // the ramp reached --max-rate without failing
+  kMaxSteps,        // safety bound on the number of ramp steps
+  kDuration,        // --duration ran out
+  kCount,           // --count requests were sent
+  kInterrupted,     // SIGINT / SIGTERM
+  kLinkDown,        // the port's link went down
+};
+const char* stop_reason_name(StopReason r) noexcept;         // "loss"
+const char* stop_reason_description(StopReason r) noexcept;  // for humans
+
+struct RampOptions {
+  double start_rate = 10'000;
+  double multiplier = 1.5;
+  double max_loss_pct = 0.1;
+  double max_rate = 0;  // 0: no limit
+  unsigned bisect = 0;
+  unsigned max_steps = 64;
+};
+
+struct PlannedStep {
+  double rate = 0;  // requests/s; 0: as fast as the generator can
+  StepKind kind = StepKind::kFixed;
+};
+
+// What a finished step did.
+struct StepOutcome {
+  double offered_rate = 0;
+  double sent_rate = 0;
+  double failed_pct = 0;           // requests without a usable answer, in % of those sent
+  bool generator_limited = false;  // sent clearly below the offered rate
+};
+
+class RatePlan {
+ public:
+  static RatePlan fixed(double rate, double max_loss_pct);
+  static RatePlan ramp(const RampOptions& options);
+
+  // The next step, or nothing once the plan is over (see stop_reason()).
+  std::optional<PlannedStep> next();
+  // The outcome of the step next() returned last.
+  void record(const StepOutcome& outcome);
+
+  bool passed(const StepOutcome& o) const noexcept { return o.failed_pct <= options_.max_loss_pct; }
+  StopReason stop_reason() const noexcept { return stop_; }
+  bool is_ramp() const noexcept { return ramp_; }
+  // The highest sent rate of a step that passed.
+  std::optional<double> max_loss_free_rate() const;
+  const std::vector<StepOutcome>& outcomes() const noexcept { return outcomes_; }
+
+ private:
+  std::optional<PlannedStep> stop(StopReason r) {
+    stop_ = r;
+    return std::nullopt;
+  }
+
+  RampOptions options_;
+  bool ramp_ = false;
+  bool bisecting_ = false;
+  unsigned bisect_left_ = 0;
+  double good_ = 0;  // highest offered rate that passed
+  double bad_ = 0;   // lowest offered rate that failed
+  StopReason stop_ = StopReason::kNone;
+  std::vector<StepOutcome> outcomes_;
+  std::vector<PlannedStep> planned_;
+};
+
+}  // namespace tachyon::gen

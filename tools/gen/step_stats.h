@@ -1,0 +1,99 @@
+// What one step measured: counters and histograms per lcore (StepStats,
+// one writer: its lcore), merged by the main lcore once the step is over,
+// then turned into rates and percentiles (StepResult) for the report.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "tools/gen/histogram.h"
+#include "tools/gen/rate_plan.h"
+#include "tools/gen/validator.h"
+
+namespace tachyon::gen {
+
+struct StepCounters {
+  uint64_t sent = 0;
+  uint64_t tx_full = 0;         // requests the TX queue refused (not sent, not counted in `sent`)
+  uint64_t tx_skipped = 0;      // requests due but skipped: the generator fell behind
+  uint64_t no_mbuf = 0;         // requests not built: the mbuf pool was empty
+  uint64_t good = 0;            // usable time answers
+  uint64_t unsync = 0;          // answers from an unsynchronized server (valid unless --reject-unsync)
+  uint64_t kod[kKissCount] = {};
+  uint64_t crypto_nak = 0;
+  uint64_t invalid[kInvalidCount] = {};
+  uint64_t late = 0;            // answers after --timeout, or to an earlier step's request
+  uint64_t duplicates = 0;
+  uint64_t other_frames = 0;    // received frames that are not answers to us (ignored)
+  uint64_t arp_replies = 0;     // ARP requests / neighbor solicitations we answered for clients
+  uint64_t nd_replies = 0;
+  uint64_t forwarded = 0;       // answers handed to the lcore that sent the request
+  uint64_t active_ticks = 0;    // TSC ticks this lcore offered load during the step
+
+  uint64_t invalid_total() const noexcept {
+    uint64_t n = 0;
+    for (uint64_t v : invalid) n += v;
+    return n;
+  }
+  uint64_t kod_total() const noexcept {
+    uint64_t n = 0;
+    for (uint64_t v : kod) n += v;
+    return n;
+  }
+  // Answers matched to a request of this step in time (whatever they say).
+  uint64_t matched() const noexcept {
+    return good + unsync + kod_total() + crypto_nak + invalid_total() - invalid[static_cast<size_t>(Invalid::kUnknownOrigin)] -
+           invalid[static_cast<size_t>(Invalid::kIpChecksum)];
+  }
+  void merge(const StepCounters& o) noexcept;
+};
+
+struct StepStats {
+  StepCounters c;
+  LogHistogram rtt_ticks;        // T4 - T1 on the TSC
+  LogHistogram processing_ns;    // T3 - T2 of time answers
+  SignedHistogram xmt_offset_ns; // T3 - T4
+  SignedHistogram offset_ns;     // NTP offset
+
+  void merge(const StepStats& o) noexcept;
+  void reset() noexcept { *this = StepStats{}; }
+};
+
+struct Percentiles {
+  uint64_t count = 0;
+  double min = 0, mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;  // microseconds
+};
+Percentiles percentiles_us(const LogHistogram& h, double units_per_us);
+Percentiles percentiles_us(const SignedHistogram& h, double units_per_us);
+
+// A finished step, with its derived figures.
+struct StepResult {
+  unsigned number = 0;          // 1-based
+  StepKind kind = StepKind::kFixed;
+  double offered_rate = 0;      // what the step asked for (0: unlimited)
+  double duration_s = 0;
+  bool interrupted = false;     // cut short (duration, count, signal, link)
+  StepCounters c;
+  double sent_rate = 0;
+  double answered_rate = 0;     // good + unsync per second
+  uint64_t lost = 0;            // sent without a matching answer in time
+  double lost_pct = 0;
+  uint64_t invalid = 0;
+  double invalid_pct = 0;       // of the answers received
+  double failed_pct = 0;        // sent without a usable time answer (the ramp's criterion)
+  bool generator_limited = false;
+  bool passed = false;
+  Percentiles rtt, processing, xmt_offset, offset;
+};
+
+// Derives a StepResult. `tsc_hz` converts the RTT histogram; with
+// `reject_unsync`, unsynchronized answers are invalid already and not
+// usable.
+StepResult make_result(unsigned number, StepKind kind, double offered_rate, const StepStats& s, double tsc_hz,
+                       bool interrupted, double max_loss_pct);
+
+// Requests sent below this fraction of the offered rate: the generator,
+// not the server, was the limit.
+inline constexpr double kGeneratorLimitedBelow = 0.97;
+
+}  // namespace tachyon::gen

@@ -1,0 +1,132 @@
+#include "tools/gen/validator.h"
+
+namespace tachyon::gen {
+namespace {
+
+AnswerCheck invalid(Invalid why) noexcept {
+  AnswerCheck c;
+  c.verdict = Verdict::kInvalid;
+  c.invalid = why;
+  return c;
+}
+
+Kiss kiss_of(uint32_t refid) noexcept {
+  switch (refid) {
+    case core::refid_from_ascii("RATE"): return Kiss::kRate;
+    case core::refid_from_ascii("DENY"): return Kiss::kDeny;
+    case core::refid_from_ascii("RSTR"): return Kiss::kRstr;
+    default: return Kiss::kOther;
+  }
+}
+
+}  // namespace
+
+AnswerCheck check_answer(std::span<const uint8_t> ntp, const Expectation& expected, const LocalTimes& local,
+                         const ValidatorOptions& options) noexcept {
+  using core::off::kLiVnMode;
+  if (ntp.size() < core::kNtpHeaderSize) return invalid(Invalid::kTruncated);
+  const uint8_t* p = ntp.data();
+  const uint8_t lvm = p[kLiVnMode];
+  const uint8_t version = core::version_of(lvm);
+
+  bool crypto_nak = false;
+  if (ntp.size() > core::kNtpHeaderSize) [[unlikely]] {
+    const core::Trailer t = core::parse_trailer(ntp, version);
+    if (t.status != core::TrailerStatus::kOk) return invalid(Invalid::kBadTrailer);
+    crypto_nak = t.crypto_nak;
+  }
+  // RFC 5905 section 8: the origin timestamp ties the answer to the request
+  // (and defeats off-path spoofing: it was random).
+  if (core::load_be64(p + core::off::kOrigin) != expected.origin) return invalid(Invalid::kOriginMismatch);
+  if (core::mode_of(lvm) != expected.reply_mode) return invalid(Invalid::kMode);
+  if (version != expected.version) return invalid(Invalid::kVersion);
+
+  const uint8_t stratum = p[core::off::kStratum];
+  if (stratum == core::kStratumKiss) {
+    // RFC 5905 section 7.4: a kiss code in the refid, no time.
+    AnswerCheck c;
+    c.verdict = Verdict::kKissOfDeath;
+    c.kiss = kiss_of(core::load_be32(p + core::off::kRefid));
+    return c;
+  }
+  if (crypto_nak) {
+    AnswerCheck c;
+    c.verdict = Verdict::kCryptoNak;
+    return c;
+  }
+  if (stratum > core::kStratumUnsynchronized) return invalid(Invalid::kStratum);
+  const bool unsync = core::leap_of(lvm) == core::Leap::kUnsync || stratum == core::kStratumUnsynchronized;
+  if (unsync && options.reject_unsync) return invalid(Invalid::kUnsynchronized);
+
+  const core::NtpTimestamp rec{core::load_be64(p + core::off::kReceive)};
+  const core::NtpTimestamp xmt{core::load_be64(p + core::off::kTransmit)};
+  if (rec.is_zero() || xmt.is_zero()) return invalid(Invalid::kZeroTimestamp);
+  const int64_t processing = core::ntp_diff_nanos(xmt, rec);
+  if (processing < 0) return invalid(Invalid::kReceiveAfterTransmit);
+  // T2 and T3 must lie in [T1 - bound, T4 + bound]: the server stamped the
+  // request between our sending and receiving it, give or take how far its
+  // clock may be from ours.
+  const int64_t rec_after_t1 = core::ntp_diff_nanos(rec, local.sent);
+  const int64_t xmt_after_t4 = core::ntp_diff_nanos(xmt, local.received);
+  if (!unsync && (rec_after_t1 < -options.max_offset_ns || xmt_after_t4 > options.max_offset_ns)) {
+    return invalid(Invalid::kOutOfBounds);
+  }
+
+  AnswerCheck c;
+  c.verdict = unsync ? Verdict::kUnsynchronized : Verdict::kGood;
+  c.processing_ns = processing;
+  c.xmt_offset_ns = xmt_after_t4;
+  c.offset_ns = (rec_after_t1 + xmt_after_t4) / 2;
+  return c;
+}
+
+const char* invalid_name(Invalid i) noexcept {
+  switch (i) {
+    case Invalid::kTruncated: return "truncated";
+    case Invalid::kBadTrailer: return "bad_trailer";
+    case Invalid::kOriginMismatch: return "origin_mismatch";
+    case Invalid::kUnknownOrigin: return "unknown_origin";
+    case Invalid::kMode: return "mode";
+    case Invalid::kVersion: return "version";
+    case Invalid::kStratum: return "stratum";
+    case Invalid::kZeroTimestamp: return "zero_timestamp";
+    case Invalid::kReceiveAfterTransmit: return "receive_after_transmit";
+    case Invalid::kOutOfBounds: return "out_of_bounds";
+    case Invalid::kIpChecksum: return "ip_checksum";
+    case Invalid::kUnsynchronized: return "unsynchronized";
+    case Invalid::kCount_: break;
+  }
+  return "unknown";
+}
+
+const char* invalid_description(Invalid i) noexcept {
+  switch (i) {
+    case Invalid::kTruncated: return "shorter than the 48-byte NTP header";
+    case Invalid::kBadTrailer: return "malformed extension fields or MAC after the header";
+    case Invalid::kOriginMismatch: return "origin timestamp is not the request's transmit timestamp";
+    case Invalid::kUnknownOrigin: return "origin timestamp matches no request sent in this run";
+    case Invalid::kMode: return "wrong mode (expected 4, or 2 for a mode-1 request)";
+    case Invalid::kVersion: return "version of the request not echoed";
+    case Invalid::kStratum: return "stratum 17-255 (reserved)";
+    case Invalid::kZeroTimestamp: return "receive or transmit timestamp is zero";
+    case Invalid::kReceiveAfterTransmit: return "receive timestamp later than transmit timestamp";
+    case Invalid::kOutOfBounds: return "server timestamps further than --max-offset from our clock";
+    case Invalid::kIpChecksum: return "IPv4 header checksum wrong";
+    case Invalid::kUnsynchronized: return "unsynchronized server (LI=3 or stratum 16) with --reject-unsync";
+    case Invalid::kCount_: break;
+  }
+  return "unknown";
+}
+
+const char* kiss_name(Kiss k) noexcept {
+  switch (k) {
+    case Kiss::kRate: return "RATE";
+    case Kiss::kDeny: return "DENY";
+    case Kiss::kRstr: return "RSTR";
+    case Kiss::kOther: return "other";
+    case Kiss::kCount_: break;
+  }
+  return "other";
+}
+
+}  // namespace tachyon::gen
