@@ -14,6 +14,7 @@
 #     tachyond's, which serves 192.0.2.1/24 and 2001:db8::1/64 on it)
 #   client namespace TAG-cli holding interface TAG1 with 192.0.2.2/24 and
 #     2001:db8::2/64 (nodad, so it is usable at once)
+# netns_kernel_server TAG gives TAG0 to the kernel instead (for chronyd).
 # Only namespaces created here are touched; nothing in the root namespace.
 
 NETNS_SERVER_V4=192.0.2.1
@@ -68,6 +69,9 @@ netns_create() {  # TAG: creates the pair, replacing leftovers of an earlier run
       ip -n "$NETNS_SRV" link add "$NETNS_SRV_IF" type veth peer name "$NETNS_CLI_IF" netns "$NETNS_CLI" &&
       ip -n "$NETNS_SRV" link set lo up &&
       ip -n "$NETNS_CLI" link set lo up &&
+      # tachyond answers NDP and ping -6 on this interface itself: the
+      # kernel's own IPv6 (a second link-local address) would answer too.
+      ip netns exec "$NETNS_SRV" sysctl -qw "net.ipv6.conf.$NETNS_SRV_IF.disable_ipv6=1" &&
       ip -n "$NETNS_SRV" link set "$NETNS_SRV_IF" up &&
       ip -n "$NETNS_CLI" address add "$NETNS_CLIENT_V4/24" dev "$NETNS_CLI_IF" &&
       ip -n "$NETNS_CLI" address add "$NETNS_CLIENT_V6/64" dev "$NETNS_CLI_IF" nodad &&
@@ -81,6 +85,13 @@ netns_create() {  # TAG: creates the pair, replacing leftovers of an earlier run
 
 # CPUs: the worker busy-polls its CPU, so it gets CPU 1 and everything else
 # (control thread, clients) CPU 0; on a 1-CPU machine all share CPU 0.
+netns_kernel_server() {  # TAG [v4only]: the kernel (e.g. chronyd) serves on TAG0 instead of tachyond
+  netns_names "$1" || return 1
+  ip netns exec "$NETNS_SRV" sysctl -qw "net.ipv6.conf.$NETNS_SRV_IF.disable_ipv6=0" &&
+    ip -n "$NETNS_SRV" address add "$NETNS_SERVER_V4/24" dev "$NETNS_SRV_IF" || return 1
+  [ "${2:-}" = v4only ] || ip -n "$NETNS_SRV" address add "$NETNS_SERVER_V6/64" dev "$NETNS_SRV_IF" nodad
+}
+
 netns_worker_cpu() {
   if [ "$(nproc)" -gt 1 ]; then echo 1; else echo 0; fi
 }

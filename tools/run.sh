@@ -139,6 +139,8 @@ config=$tmp/tachyond.toml
 
 start_tachyond() {  # PMD SECONDS: starts tachyond, waits until it serves
   netns_write_config "$config" "$1" "$NETNS_SRV_IF" "$prefix"
+  # ntpq (mode 6) is answered only to the client namespace.
+  printf '\n[control]\nallow = ["192.0.2.0/24", "2001:db8::/64"]\n' >>"$config"
   : >"$log"
   ip netns exec "$NETNS_SRV" "$tachyond" --config "$config" >>"$log" 2>&1 &
   pid=$!
@@ -208,6 +210,10 @@ $p sntp $NETNS_SERVER_V4
 $p chronyd -Q -t 5 "server $NETNS_SERVER_V4 iburst maxsamples 4"
 $p ping -c 3 $NETNS_SERVER_V4
 $p ping -6 -c 3 $NETNS_SERVER_V6
+$p env PYTHONPATH= /usr/bin/python3 /opt/tachyon-test/ntpsec/usr/bin/ntpq -p $NETNS_SERVER_V4
+$p build/tools/query/tachyon-query -c 3 $NETNS_SERVER_V4
+sudo ip netns exec tachyon-srv curl -s http://127.0.0.1:9123/metrics
+sudo ip netns exec tachyon-srv build/tools/query/tachyon-query status
 EOF
 
 say "serving with net_$pmd; tachyond's log follows. Ctrl-C stops it and removes the namespaces."

@@ -285,6 +285,15 @@ class Field {
     return v->get();
   }
 
+  std::optional<bool> boolean() const {
+    const auto* v = node_.as_boolean();
+    if (v == nullptr) {
+      expected("true or false");
+      return std::nullopt;
+    }
+    return v->get();
+  }
+
   std::optional<std::string> string() const {
     return string_where("a string", [](std::string_view) { return true; });
   }
@@ -316,6 +325,15 @@ class Field {
 
 // ---------------------------------------------------------------------------
 // Decoders of the keys that need more than one typed read.
+
+// An array of "ADDRESS/LEN" or "ADDRESS" prefixes, IPv4 or IPv6.
+void decode_prefixes(const Field& f, std::vector<core::Prefix>& out) {
+  f.for_each("an array of IPv4/IPv6 prefixes", [&](const Field& e) {
+    const auto text = e.string_where(R"("ADDRESS/LEN" or "ADDRESS", IPv4 or IPv6)",
+                                     [](std::string_view s) { return core::parse_prefix(std::string(s)).ok(); });
+    if (text) out.push_back(*core::parse_prefix(*text));
+  });
+}
 
 void decode_worker_cpus(const Field& f, Config& c) {
   auto& cpus = c.eal.worker_cpus;
@@ -463,6 +481,12 @@ constexpr KeySpec kSchema[] = {
        if (auto v = f.one_of({"auto", "off"})) c.port.checksum_offload = *v;
      }},
 
+    {"port", "yield_us",
+     "Workers yield their CPU every N us (1-1000000); 0: never; -1: auto (1000 for AF_XDP, AF_PACKET and TAP "
+     "ports, whose frames need the kernel on that CPU; never for other ports).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<int32_t>(-1, 1'000'000)) c.port.yield_us = *v;
+     }},
     {"server", "ipv4", R"(IPv4 addresses the server answers on, "A.B.C.D" or "A.B.C.D/LEN" (on-link prefix).)",
      decode_server_ipv4},
     {"server", "ipv6", R"(IPv6 addresses the server answers on, "ADDRESS" or "ADDRESS/LEN" (on-link prefix).)",
@@ -476,9 +500,10 @@ constexpr KeySpec kSchema[] = {
        if (auto v = f.integer<uint16_t>(0, 4094)) c.server.vlan = *v;
      }},
 
-    {"reference", "source", R"(Where the time comes from: "system" (the host's clock).)",
+    {"reference", "source",
+     R"(Where the time comes from: "system" (the host's clock), "phc" (a PTP hardware clock) or "nic" (the port's clock).)",
      [](const Field& f, Config& c) {
-       if (auto v = f.one_of({"system"})) c.reference.source = *v;
+       if (auto v = f.one_of({"system", "phc", "nic"})) c.reference.source = *v;
      }},
     {"reference", "stratum", "Stratum announced while the reference is synchronized; 1 to 15.",
      [](const Field& f, Config& c) {
@@ -495,6 +520,91 @@ constexpr KeySpec kSchema[] = {
      [](const Field& f, Config& c) {
        if (auto v = f.integer<uint8_t>(0, 15)) c.reference.local_stratum = *v;
      }},
+    {"reference", "phc_device", R"(The PTP hardware clock of source = "phc", e.g. "/dev/ptp0".)",
+     [](const Field& f, Config& c) {
+       const auto valid = [](std::string_view s) { return s.size() > 1 && s.front() == '/' && !has_nul(s); };
+       if (auto v = f.string_where("an absolute path such as \"/dev/ptp0\"", valid)) c.reference.phc_device = *v;
+     }},
+    {"reference", "timescale", R"(What a "phc" or "nic" clock counts: "tai" (PTP's timescale) or "utc".)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"tai", "utc"})) c.reference.timescale = *v;
+     }},
+    {"reference", "leap_file", R"(IERS leap-seconds.list file (hash and expiry checked); "" for none.)",
+     [](const Field& f, Config& c) {
+       const auto valid = [](std::string_view s) { return s.empty() || (s.front() == '/' && !has_nul(s)); };
+       if (auto v = f.string_where(R"(an absolute path or "")", valid)) c.reference.leap_file = *v;
+     }},
+    {"reference", "tai_offset", "TAI - UTC in seconds when no leap file is usable; 0: unknown.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<int32_t>(0, 1000)) c.reference.tai_offset = *v;
+     }},
+    {"reference", "leap_mode",
+     R"("step": insert (or delete) the leap second at 23:59:60, announced with LI. "smear": 24-hour linear smear.)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"step", "smear"})) c.reference.leap_mode = *v;
+     }},
+    {"reference", "holdover_dispersion_ppm",
+     "Rate at which root dispersion grows while no good sample arrives, in ppm; 1 to 100000.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint32_t>(1, 100000)) c.reference.holdover_dispersion_ppm = *v;
+     }},
+    {"reference", "holdover_limit", "Seconds without a good sample before answers say LI=3, stratum 16; 1 to 604800.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint32_t>(1, 604800)) c.reference.holdover_limit = *v;
+     }},
+    {"reference", "step_threshold_us", "A jump of the reference larger than this (us) is logged as a step; 1 to 10000000.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint32_t>(1, 10'000'000)) c.reference.step_threshold_us = *v;
+     }},
+
+    {"access", "default", R"(Whether a client no prefix matches is answered: "allow" or "deny".)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"allow", "deny"})) c.access.default_allow = *v == "allow";
+     }},
+    {"access", "allow", "Prefixes answered (the longest matching prefix of allow and deny decides).",
+     [](const Field& f, Config& c) { decode_prefixes(f, c.access.allow); }},
+    {"access", "deny", "Prefixes not answered.",
+     [](const Field& f, Config& c) { decode_prefixes(f, c.access.deny); }},
+    {"access", "refusal", R"(What a denied client gets: "drop" (nothing) or "kod" (a Kiss-o'-Death DENY).)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"drop", "kod"})) c.access.refuse_with_kod = *v == "kod";
+     }},
+
+    {"ratelimit", "enabled", "Limit the request rate of each client (IPv4 address, IPv6 prefix).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.boolean()) c.ratelimit.enabled = *v;
+     }},
+    {"ratelimit", "interval", "A client earns one request per 2^interval seconds (-4 to 12).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<int8_t>(-4, 12)) c.ratelimit.interval = *v;
+     }},
+    {"ratelimit", "burst", "Requests a client may save up (1 to 255).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint16_t>(1, 255)) c.ratelimit.burst = *v;
+     }},
+    {"ratelimit", "leak", "1 in 2^leak requests over the limit is answered anyway, at random; 0: none (0 to 16).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint8_t>(0, 16)) c.ratelimit.leak = *v;
+     }},
+    {"ratelimit", "table_entries", "Clients remembered per worker (16 bytes each), 256 to 67108864.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint32_t>(256, 67'108'864)) c.ratelimit.table_entries = *v;
+     }},
+    {"ratelimit", "ipv6_prefix", "Length of the IPv6 prefix that counts as one client (32 to 128).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint8_t>(32, 128)) c.ratelimit.ipv6_prefix = *v;
+     }},
+    {"ratelimit", "refusal", R"(What a client over the limit gets: "kod" (a Kiss-o'-Death RATE) or "drop".)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"kod", "drop"})) c.ratelimit.refuse_with_kod = *v == "kod";
+     }},
+    {"ratelimit", "kod_poll", "The poll interval (log2 s) a KoD RATE tells the client to back off to (0 to 17).",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<int8_t>(0, 17)) c.ratelimit.kod_poll = *v;
+     }},
+
+    {"control", "allow", "Prefixes whose mode 6 (ntpq) requests are answered; empty: none.",
+     [](const Field& f, Config& c) { decode_prefixes(f, c.control.allow); }},
 
     {"stats", "listen", R"(Address of the HTTP metrics endpoint, "HOST:PORT" ("[::1]:9123" for IPv6); "" for none.)",
      [](const Field& f, Config& c) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/prefix_set.h"
 #include "core/result.h"
 
 namespace tachyon {
@@ -54,6 +55,9 @@ struct Config {
     uint16_t tx_descriptors = 1024;
     std::string hw_timestamps = "auto";     // "auto" | "off"
     std::string checksum_offload = "auto";  // "auto" | "off"
+    // Workers yield their CPU every N microseconds; 0: never; -1: auto
+    // (1000 for kernel-backed ports: AF_XDP, AF_PACKET, TAP; never otherwise).
+    int32_t yield_us = -1;
 
     friend bool operator==(const Port&, const Port&) = default;
   } port;
@@ -68,15 +72,56 @@ struct Config {
   } server;
 
   struct Reference {
-    std::string source = "system";  // "system" (more with the clock work)
-    uint8_t stratum = 2;             // stratum announced while synchronized (1-15)
-    std::string refid;               // 1-4 ASCII characters or an IPv4 address; "" = default per source
+    std::string source = "system";  // "system", "phc" or "nic" (docs/clock.md)
+    // Stratum announced while synchronized (1-15); 0: the source's default
+    // (2 for "system", 1 for "phc" and "nic"): see default_stratum().
+    uint8_t stratum = 0;
+    std::string refid;  // 1-4 ASCII characters or an IPv4 address; "" = default per source
     // 0: off. 1-15: serve at this stratum even when the kernel says the
     // system clock is unsynchronized (chrony's `local stratum`). Logged.
     uint8_t local_stratum = 0;
+    std::string phc_device = "/dev/ptp0";  // source = "phc"
+    std::string timescale = "tai";         // what a "phc" or "nic" clock counts: "tai" or "utc"
+    std::string leap_file = "/usr/share/zoneinfo/leap-seconds.list";  // "" for none
+    int32_t tai_offset = 0;                // TAI - UTC without a usable leap file; 0: unknown
+    std::string leap_mode = "step";        // "step" (23:59:60 inserted) or "smear" (24 h linear)
+    uint32_t holdover_dispersion_ppm = 15; // root dispersion growth without samples (RFC 5905 PHI)
+    uint32_t holdover_limit = 3600;        // seconds of holdover before LI=3, stratum 16
+    uint32_t step_threshold_us = 1000;     // a reference jump larger than this is logged as a step
+
+    uint8_t effective_stratum() const noexcept { return stratum != 0 ? stratum : source == "system" ? 2 : 1; }
 
     friend bool operator==(const Reference&, const Reference&) = default;
   } reference;
+
+  // Who is answered (docs/configuration.md, [access]): the longest matching
+  // prefix of `allow` and `deny` decides; no match: `default`.
+  struct Access {
+    bool default_allow = true;
+    std::vector<core::Prefix> allow;
+    std::vector<core::Prefix> deny;
+    bool refuse_with_kod = false;  // KoD DENY instead of silence
+    friend bool operator==(const Access&, const Access&) = default;
+  } access;
+
+  // Per-client rate limiting (chrony's ratelimit), per worker.
+  struct RateLimit {
+    bool enabled = false;
+    int8_t interval = 3;           // one request per 2^N s on average
+    uint16_t burst = 8;
+    uint8_t leak = 2;              // 1 in 2^N over the limit answered anyway; 0: none
+    uint32_t table_entries = 65536;  // per worker, 16 bytes each
+    uint8_t ipv6_prefix = 64;
+    bool refuse_with_kod = true;   // KoD RATE (false: drop)
+    int8_t kod_poll = 10;          // the poll a KoD RATE asks clients to back off to
+    friend bool operator==(const RateLimit&, const RateLimit&) = default;
+  } ratelimit;
+
+  // Mode 6 (ntpq) is answered only to these prefixes.
+  struct Control {
+    std::vector<core::Prefix> allow;
+    friend bool operator==(const Control&, const Control&) = default;
+  } control;
 
   struct Stats {
     std::string listen = "127.0.0.1:9123";  // "" disables the HTTP endpoint

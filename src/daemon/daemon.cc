@@ -1,15 +1,24 @@
 #include "daemon/daemon.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <thread>
 
+#include "clock/phc_source.h"
+#include "clock/system_source.h"
 #include "dpdk/eal.h"
+#include "dpdk/nic_clock.h"
 #include "dpdk/tsc.h"
 #include "daemon/logging.h"
 
@@ -24,6 +33,32 @@ class TscTicks final : public clock::TickSource {
   uint64_t now() noexcept override { return dp::read_tsc(); }
   double nominal_hz() const noexcept override { return static_cast<double>(dp::tsc_hz()); }
 };
+
+// The port's clock (dpdk/) behind the clock side's interface.
+class DpdkNicClock final : public clock::NicClock {
+ public:
+  explicit DpdkNicClock(dp::NicClock nic) : nic_(std::move(nic)) {}
+  Result<uint64_t> read_ticks() override { return nic_.read_ticks(); }
+  Result<int64_t> read_time_ns() override { return nic_.read_time_ns(); }
+  std::string describe() const override { return nic_.describe(); }
+
+ private:
+  dp::NicClock nic_;
+};
+
+// Warm-up before the first model: a few samples 20 ms apart give the servo
+// a rate, so the first answers are already synchronized.
+constexpr int kClockWarmupSamples = 5;
+constexpr auto kClockWarmupSpacing = std::chrono::milliseconds(20);
+
+std::string utc_date(int64_t unix_s) {
+  const auto t = static_cast<time_t>(unix_s);
+  tm parts{};
+  gmtime_r(&t, &parts);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &parts);
+  return buf;
+}
 
 std::string mac_string(const dp::MacAddress& m) {
   char buf[18];
@@ -52,6 +87,41 @@ uint32_t parse_refid(const std::string& s) {
   return r;
 }
 
+core::RateLimitOptions rate_options(const Config& c) {
+  core::RateLimitOptions o;
+  o.table_entries = c.ratelimit.table_entries;
+  o.interval_log2 = c.ratelimit.interval;
+  o.burst = c.ratelimit.burst;
+  o.leak_log2 = c.ratelimit.leak;
+  o.ipv6_prefix = c.ratelimit.ipv6_prefix;
+  return o;
+}
+
+// port.yield_us, with "auto" resolved for the driver.
+uint64_t yield_interval_us(const Config& c, const std::string& driver) {
+  if (c.port.yield_us >= 0) return static_cast<uint64_t>(c.port.yield_us);
+  const bool kernel_backed = driver == "net_af_xdp" || driver == "net_af_packet" || driver == "net_tap";
+  return kernel_backed ? 1000 : 0;
+}
+
+// The admission policy the configuration describes. A prefix listed in
+// both [access] allow and deny is denied.
+std::unique_ptr<core::ServicePolicy> make_policy(const Config& c) {
+  auto p = std::make_unique<core::ServicePolicy>();
+  for (const auto& prefix : c.access.allow) p->access.add(prefix.address, prefix.length, core::Rule::kAllow);
+  for (const auto& prefix : c.access.deny) p->access.add(prefix.address, prefix.length, core::Rule::kDeny);
+  p->access.build();
+  p->default_allow = c.access.default_allow;
+  p->denied = c.access.refuse_with_kod ? core::Refusal::kKod : core::Refusal::kDrop;
+  for (const auto& prefix : c.control.allow) p->control_allow.add(prefix.address, prefix.length, core::Rule::kAllow);
+  p->control_allow.build();
+  p->rate_limit = c.ratelimit.enabled;
+  p->limited = c.ratelimit.refuse_with_kod ? core::Refusal::kKod : core::Refusal::kDrop;
+  p->rate = core::RateLimitParams::from(rate_options(c));
+  p->kod_poll = c.ratelimit.kod_poll;
+  return p;
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, std::vector<ConfigOverride> overrides)
@@ -59,8 +129,34 @@ Daemon::Daemon(Config config, std::vector<ConfigOverride> overrides)
 
 Daemon::~Daemon() { shutdown(); }
 
+// One tachyond per device: two would both answer every request. The lock
+// lives as long as the process (the kernel drops it on exit, even a crash).
+Result<int> lock_device(const std::string& device) {
+  std::string name;
+  for (char ch : device) name += std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ? ch : '_';
+  const std::string dir = "/run/tachyond";
+  mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/" + name.substr(0, 200) + ".lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Result<int>::error("cannot open " + path + ": " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    const ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+    close(fd);
+    return Result<int>::error("another tachyond already drives " + device +
+                              (n > 0 ? " (pid " + std::string(pid, static_cast<size_t>(n)) + ")" : std::string()) +
+                              "; lock " + path);
+  }
+  const std::string me = std::to_string(getpid());
+  if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
+  return fd;
+}
+
 Status Daemon::start() {
   const Config& c = config_;
+  auto lock = lock_device(c.port.device);
+  if (!lock) return lock.status();
+  device_lock_ = *lock;
   std::vector<uint32_t> worker_cpus = c.eal.worker_cpus;
   if (worker_cpus.empty()) {
     for (uint32_t q = 0; q < c.port.queues; ++q) worker_cpus.push_back(q + 1);
@@ -101,20 +197,17 @@ Status Daemon::start() {
   identity_.add_ipv6(identity_.link_local());
 
   // The first clock model is published before any worker polls.
-  ticks_ = std::make_unique<TscTicks>();
-  kernel_ = std::make_unique<clock::SystemKernelClock>();
-  clock::SystemReferenceOptions ro;
-  ro.stratum = c.reference.stratum;
-  ro.refid = parse_refid(c.reference.refid);
-  ro.local_stratum = c.reference.local_stratum;
-  ro.hw_clock = port_->capabilities().hw_clock;
-  reference_ = std::make_unique<clock::SystemReference>(ro, *ticks_, *kernel_);
+  if (Status s = start_clock(); !s) return s;
   publish_clock();
 
   if (Status s = port_->start(); !s) return s;
 
+  policies_ = std::make_unique<core::PolicyBox>(make_policy(c), c.port.queues);
+  publish_control_variables();
   for (uint16_t q = 0; q < c.port.queues; ++q) {
     counters_.push_back(std::make_unique<dp::WorkerCounters>());
+    services_.push_back(std::make_unique<core::NtpService>(rate_options(c)));
+    services_.back()->use(policies_->current());
     dp::WorkerConfig wc;
     wc.port_id = port_->id();
     wc.queue = q;
@@ -123,7 +216,22 @@ Status Daemon::start() {
     wc.caps = port_->capabilities();
     wc.counters = counters_.back().get();
     wc.stop = &workers_stop_;
+    wc.service = services_.back().get();
+    wc.policies = policies_.get();
+    wc.policy_slot = q;
+    wc.control = &control_vars_;
+    wc.yield_interval_tsc = yield_interval_us(c, port_->capabilities().driver) * dp::tsc_hz() / 1'000'000;
     workers_.push_back(std::make_unique<dp::Worker>(wc));
+  }
+  // The stats endpoint first: a bad stats.listen must fail start-up before
+  // anything says "serving".
+  started_at_ = std::chrono::steady_clock::now();
+  if (!c.stats.listen.empty()) {
+    auto server = StatsServer::start(c.stats.listen, [this] { return stats_snapshot(); },
+                                     static_cast<int>(c.eal.control_cpu));
+    if (!server) return server.status();
+    stats_server_ = std::move(server.value());
+    spdlog::info("stats endpoint on http://{}/metrics and /status", c.stats.listen);
   }
   log_banner();
   workers_stop_.store(false);
@@ -136,56 +244,118 @@ Status Daemon::start() {
     }
   }
   workers_running_ = true;
-  started_at_ = std::chrono::steady_clock::now();
+  return Status();
+}
 
-  if (!c.stats.listen.empty()) {
-    auto server = StatsServer::start(c.stats.listen, [this] { return stats_snapshot(); },
-                                     static_cast<int>(c.eal.control_cpu));
-    if (!server) return server.status();
-    stats_server_ = std::move(server.value());
-    spdlog::info("stats endpoint on http://{}/metrics and /status", c.stats.listen);
+Status Daemon::start_clock() {
+  const Config::Reference& r = config_.reference;
+  ticks_ = std::make_unique<TscTicks>();
+  kernel_ = std::make_unique<clock::SystemKernelClock>();
+  const auto timescale = r.timescale == "utc" ? clock::Timescale::kUtc : clock::Timescale::kTai;
+  const bool counts_tai = r.source != "system" && timescale == clock::Timescale::kTai;
+
+  // Leap seconds: the file, else the configured TAI - UTC, else (system
+  // clock only) what the kernel was told.
+  clock::LeapTable leaps = clock::LeapTable::fixed(r.tai_offset);
+  if (!r.leap_file.empty()) {
+    auto table = clock::LeapTable::load(r.leap_file);
+    if (table) {
+      leaps = std::move(table.value());
+    } else {
+      spdlog::warn("reference.leap_file: {}; {}", table.message(),
+                   r.tai_offset != 0 ? "using reference.tai_offset = " + std::to_string(r.tai_offset) + " s"
+                                     : std::string("leap seconds are unknown"));
+    }
+  }
+  if (!leaps.from_file() && r.tai_offset == 0 && r.source == "system") {
+    leaps = clock::LeapTable::fixed(kernel_->status().tai_offset_s);
+  }
+  if (counts_tai && !leaps.from_file() && r.tai_offset == 0) {
+    return Status::error("reference.source = \"" + r.source +
+                         "\" counts TAI: serving UTC needs TAI - UTC from a readable reference.leap_file or "
+                         "reference.tai_offset");
+  }
+  if (leaps.from_file()) {
+    const int64_t now_s = kernel_->realtime_ns() / 1'000'000'000;
+    const auto next = std::find_if(leaps.leaps().begin(), leaps.leaps().end(),
+                                   [&](const clock::LeapSecond& l) { return l.utc_s > now_s; });
+    spdlog::info("leap seconds: {} (TAI - UTC = {} s, expires {}{}){}", leaps.path(),
+                 leaps.tai_utc_at_utc(kernel_->realtime_ns()), utc_date(leaps.expiry_unix()),
+                 leaps.expired(now_s) ? ", expired" : "",
+                 next != leaps.leaps().end() ? ", next leap at the end of " + utc_date(next->utc_s - 1) : "");
+  }
+
+  clock::ClockControlOptions o;
+  o.source_name = r.source;
+  o.stratum = r.effective_stratum();
+  o.refid = parse_refid(r.refid);
+  o.default_refid = r.source == "system" ? core::refid_from_ascii("SYS\0")
+                    : r.source == "phc"  ? core::refid_from_ascii("PHC\0")
+                                         : core::refid_from_ascii("NIC\0");
+  o.local_stratum = r.local_stratum;
+  o.hw_clock = port_->capabilities().hw_clock;
+  o.holdover_dispersion_ppm = r.holdover_dispersion_ppm;
+  o.holdover_limit_ns = int64_t{r.holdover_limit} * 1'000'000'000;
+  o.step_threshold_ns = int64_t{r.step_threshold_us} * 1000;
+  o.leap_smear = r.leap_mode == "smear";
+
+  if (r.source == "phc") {
+    auto phc = clock::PhcSource::open(r.phc_device, timescale, *ticks_, *kernel_);
+    if (!phc) return Status::error("reference.phc_device: " + phc.message());
+    source_ = std::move(phc.value());
+  } else if (r.source == "nic") {
+    auto nic = dp::NicClock::open(port_->id(), true);
+    if (!nic) return Status::error("reference.source = \"nic\": " + nic.message());
+    nic_clock_ = std::make_unique<DpdkNicClock>(std::move(nic.value()));
+    source_ = std::make_unique<clock::NicSource>(*nic_clock_, *ticks_, timescale);
+  } else {
+    source_ = std::make_unique<clock::SystemSource>(*ticks_, *kernel_);
+  }
+  // Raw NIC timestamps are mapped through the NIC's tick counter.
+  if (o.hw_clock == core::HwClock::kRawTicks && !nic_clock_) {
+    auto nic = dp::NicClock::open(port_->id(), false);
+    if (nic) {
+      nic_clock_ = std::make_unique<DpdkNicClock>(std::move(nic.value()));
+    } else {
+      spdlog::warn("hardware timestamps: {}; they stay unmapped", nic.message());
+    }
+  }
+  reference_ = std::make_unique<clock::ClockControl>(o, *ticks_, *source_, std::move(leaps), nic_clock_.get());
+  spdlog::info("reference: {}, stratum {}, leap seconds {}{}", source_->describe(), o.stratum,
+               o.leap_smear ? "smeared over 24 hours" : "inserted at 23:59:60",
+               r.local_stratum > 0 && r.source == "system"
+                   ? ", local_stratum " + std::to_string(r.local_stratum) + " when the kernel says unsynchronized"
+                   : "");
+  for (int i = 0; i < kClockWarmupSamples; ++i) {
+    reference_->update();
+    std::this_thread::sleep_for(kClockWarmupSpacing);
   }
   return Status();
 }
 
 void Daemon::publish_clock() {
-  core::ClockModel m = reference_->update();
-  m.generation = ++clock_generation_;
-  clock_.publish(m);
-
-  const core::ServerState& st = m.answer.state();
-  {
-    clock::ClockStatus cs;
-    cs.source = config_.reference.source;
-    cs.state = reference_->using_local_override() ? clock::ReferenceState::kLocalOverride
-               : st.synchronized                  ? clock::ReferenceState::kSynchronized
-                                                  : clock::ReferenceState::kUnsynchronized;
-    cs.stratum = st.wire_stratum();
-    cs.refid = st.refid;
-    cs.precision = st.precision;
-    cs.root_delay_ns = core::nanos_from_ntp_short(st.root_delay);
-    cs.root_dispersion_ns = core::nanos_from_ntp_short(st.root_dispersion);
-    cs.leap = st.wire_leap();
-    cs.frequency_ppm = (reference_->rate_hz() / ticks_->nominal_hz() - 1.0) * 1e6;
-    cs.last_sample_unix_ns = core::unix_nanos_from_ntp(st.reference_time, kernel_->realtime_ns());
-    cs.samples = clock_generation_;
-    cs.tai_offset_s = reference_->last_status().tai_offset_s;
-    std::lock_guard lock(status_mutex_);
-    clock_status_ = cs;
-  }
-  if (clock_generation_ == 1 || st.synchronized != was_synchronized_) {
-    if (reference_->using_local_override()) {
-      spdlog::warn("reference: the kernel says the system clock is unsynchronized; serving anyway at "
-                   "local_stratum {} (reference.local_stratum is set)",
-                   st.stratum);
-    } else if (st.synchronized) {
-      spdlog::info("reference: system clock synchronized (max error {} us), serving at stratum {}",
-                   reference_->last_status().max_error_ns / 1000, st.stratum);
-    } else {
-      spdlog::warn("reference: the kernel says the system clock is unsynchronized: answering LI=3, stratum 16 "
-                   "(set reference.local_stratum to serve anyway in a lab)");
+  // A leap second or a smear boundary before the next regular update: a
+  // second model is published right after it, so the leap indicator clears
+  // (and the smear's rate changes) on time. Models carry the leap itself
+  // (core::TimeMap), so timestamps are right either way.
+  for (int round = 0; round < 2; ++round) {
+    core::ClockModel m = reference_->update();
+    m.generation = ++clock_generation_;
+    clock_.publish(m);
+    for (const clock::ClockEvent& e : reference_->take_events()) {
+      const auto level = e.level == clock::ClockEvent::Level::kError     ? spdlog::level::err
+                         : e.level == clock::ClockEvent::Level::kWarning ? spdlog::level::warn
+                                                                        : spdlog::level::info;
+      spdlog::log(level, "reference: {}", e.message);
     }
-    was_synchronized_ = st.synchronized;
+    {
+      std::lock_guard lock(status_mutex_);
+      clock_status_ = reference_->status();
+    }
+    const auto boundary = reference_->next_boundary_in_ns(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kClockPeriod).count());
+    if (!boundary) break;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(*boundary) + std::chrono::microseconds(50));
   }
 }
 
@@ -195,6 +365,7 @@ void Daemon::run(const std::atomic<bool>& stop, std::atomic<bool>& reload_reques
     next += kClockPeriod;
     std::this_thread::sleep_until(next);
     publish_clock();
+    publish_control_variables();
     if (reload_requested.exchange(false)) reload();
   }
 }
@@ -222,6 +393,26 @@ void Daemon::reload() {
       config_.log = next.log;
     }
   }
+  // Live: who is answered. The rate-limit tables keep their size (and
+  // their clients) until a restart.
+  if (!(next.access == config_.access) || !(next.ratelimit == config_.ratelimit) ||
+      !(next.control == config_.control)) {
+    if (next.ratelimit.table_entries != config_.ratelimit.table_entries) {
+      spdlog::warn("reload: ratelimit.table_entries changed: restart tachyond to resize the tables");
+    }
+    if (!policies_->replace(make_policy(next))) {
+      spdlog::warn("reload: a worker did not pass a quiescent point in time; the old policy is kept in memory");
+    }
+    const uint32_t entries = config_.ratelimit.table_entries;
+    config_.access = next.access;
+    config_.ratelimit = next.ratelimit;
+    config_.ratelimit.table_entries = entries;
+    config_.control = next.control;
+    spdlog::info("reload: access list ({} allow, {} deny, default {}), rate limit {}, mode 6 allowed for {} prefix{}",
+                 next.access.allow.size(), next.access.deny.size(), next.access.default_allow ? "allow" : "deny",
+                 next.ratelimit.enabled ? "on" : "off", next.control.allow.size(),
+                 next.control.allow.size() == 1 ? "" : "es");
+  }
   const std::pair<const char*, bool> restart_only[] = {
       {"[eal]", next.eal == config_.eal},       {"[port]", next.port == config_.port},
       {"[server]", next.server == config_.server}, {"[reference]", next.reference == config_.reference},
@@ -231,7 +422,7 @@ void Daemon::reload() {
     if (!same) spdlog::warn("reload: {} changed: restart tachyond to apply it (the running settings stay)", table);
   }
   spdlog::info("reload: done");
-  sd_notify(0, "READY=1");
+  sd_notifyf(0, "READY=1\nSTATUS=serving on %s", config_.port.device.c_str());
 }
 
 void Daemon::shutdown() {
@@ -242,10 +433,10 @@ void Daemon::shutdown() {
     rte_eal_mp_wait_lcore();
     workers_running_ = false;
     const CounterTotals t = totals();
-    spdlog::info("stopped: {} packets received, {} answers sent ({} NTP, {} ARP, {} NDP, {} ICMP, {} ICMPv6), "
-                 "{} answers the TX queue refused, {} hardware RX timestamps",
-                 t.rx_packets, t.tx_packets, t.ntp_replies, t.arp, t.nd, t.icmp, t.icmpv6, t.tx_dropped,
-                 t.hw_timestamps);
+    spdlog::info("stopped: {} packets received, {} answers sent ({} NTP, {} KoD, {} mode 6, {} ARP, {} NDP, "
+                 "{} ICMP, {} ICMPv6), {} answers the TX queue refused, {} hardware RX timestamps",
+                 t.rx_packets, t.tx_packets, t.ntp_replies, t.kod, t.control, t.arp, t.nd, t.icmp, t.icmpv6,
+                 t.tx_dropped, t.hw_timestamps);
     std::string drops;
     for (size_t r = 0; r < core::kDropReasonCount; ++r) {
       if (t.drops[r] == 0) continue;
@@ -266,6 +457,34 @@ void Daemon::shutdown() {
     dp::cleanup_eal();
     eal_started_ = false;
   }
+}
+
+// What ntpq sees (mode 6), refreshed with every clock update; workers read
+// it only when an allowed mode 6 request arrives.
+void Daemon::publish_control_variables() {
+  const clock::ClockStatus cs = clock_status();
+  const core::ClockModel model = clock_.read();
+  core::SystemVariables v;
+  v.set_server(model.answer.state());
+  v.sync_source = cs.state == clock::ReferenceState::kLocalOverride ? core::SyncSource::kLocal
+                                                                    : core::SyncSource::kOther;
+  const bool usable = cs.state == clock::ReferenceState::kSynchronized ||
+                      cs.state == clock::ReferenceState::kLocalOverride;
+  v.reference_select = usable ? core::PeerSelect::kSysPeer : core::PeerSelect::kReject;
+  v.reach = usable ? 0xff : 0;
+  v.offset_ns = cs.offset_ns;
+  v.frequency_ppm = cs.frequency_ppm;
+  v.tai_offset_s = cs.tai_offset_s;
+  v.leap_file_expiry_unix = cs.leap_file_expiry_unix;
+  v.uptime_s = started_at_ == std::chrono::steady_clock::time_point{}
+                   ? 0
+                   : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_at_)
+                         .count();
+  if (cs.last_sample_unix_ns > 0) v.last_sample = core::ntp_from_unix_nanos(cs.last_sample_unix_ns);
+  core::set_text(v.version, "tachyond " TACHYON_VERSION);
+  core::set_text(v.source, cs.source);
+  core::set_text(v.state, clock::reference_state_name(cs.state));
+  control_vars_.write(v);
 }
 
 clock::ClockStatus Daemon::clock_status() const {

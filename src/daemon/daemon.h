@@ -17,8 +17,13 @@
 
 #include "clock/clock_sources.h"
 #include "clock/clock_status.h"
-#include "clock/system_reference.h"
+#include "clock/clock_control.h"
+#include "clock/nic_source.h"
+#include "clock/reference_source.h"
 #include "core/clock_model.h"
+#include "core/control.h"
+#include "core/seqlock.h"
+#include "core/service.h"
 #include "core/result.h"
 #include "daemon/config.h"
 #include "daemon/stats.h"
@@ -63,11 +68,14 @@ class Daemon {
   StatsSnapshot stats_snapshot() const;
 
  private:
+  // Creates the reference source and the clock control from [reference].
+  Status start_clock();
   void publish_clock();
   void log_banner() const;
 
   Config config_;
   std::vector<ConfigOverride> overrides_;
+  int device_lock_ = -1;  // flock()ed: one tachyond per device
   bool eal_started_ = false;
   std::optional<dp::Port> port_;
   dp::PortIdentity identity_;
@@ -75,12 +83,19 @@ class Daemon {
   uint64_t clock_generation_ = 0;
   std::unique_ptr<clock::TickSource> ticks_;
   std::unique_ptr<clock::KernelClock> kernel_;
-  std::unique_ptr<clock::SystemReference> reference_;
+  std::unique_ptr<clock::NicClock> nic_clock_;         // the port's clock, if used
+  std::unique_ptr<clock::ReferenceSource> source_;
+  std::unique_ptr<clock::ClockControl> reference_;
   std::vector<std::unique_ptr<dp::WorkerCounters>> counters_;
   std::vector<std::unique_ptr<dp::Worker>> workers_;
   std::atomic<bool> workers_stop_{false};
   bool workers_running_ = false;
-  bool was_synchronized_ = false;
+  // Admission: the policy workers share (replaced on reload), each
+  // worker's service (its rate-limit table), and what mode 6 shows.
+  std::unique_ptr<core::PolicyBox> policies_;
+  std::vector<std::unique_ptr<core::NtpService>> services_;
+  core::SeqlockCell<core::SystemVariables> control_vars_;
+  void publish_control_variables();
   std::unique_ptr<StatsServer> stats_server_;
   std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex status_mutex_;

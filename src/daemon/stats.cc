@@ -178,6 +178,9 @@ std::string render_metrics(const StatsSnapshot& s) {
             [](const WorkerCountersSnapshot& w) { return w.nd_advertisements; });
   per_queue(e, s, "tachyon_control_answers_total", "counter", "NTP mode 6 (ntpq) answers sent, per queue.",
             [](const WorkerCountersSnapshot& w) { return w.control_replies; });
+  per_queue(e, s, "tachyon_ratelimit_leaks_total", "counter",
+            "Requests over their client's rate limit answered anyway by the random leak, per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.ratelimit_leaks; });
 
   e.family("tachyon_icmp_echo_replies_total", "counter", "ICMP and ICMPv6 echo replies sent (ping), per queue.");
   for (size_t q = 0; q < s.workers.size(); ++q) {
@@ -187,8 +190,9 @@ std::string render_metrics(const StatsSnapshot& s) {
   }
 
   e.family("tachyon_ntp_answers_total", "counter",
-           "NTP answers sent, per queue, by the request's version and mode (client: mode 3, "
-           "symmetric_active: mode 1, ntpv1: NTPv1 without mode). Kiss-o'-Death answers included.");
+           "NTP time answers sent, per queue, by the request's version and mode (client: mode 3, "
+           "symmetric_active: mode 1, ntpv1: NTPv1 without mode); Kiss-o'-Death answers are counted in "
+           "tachyon_kod_sent_total.");
   for (size_t q = 0; q < s.workers.size(); ++q) {
     for (const ModeLabel& m : kAnsweredModes) {
       for (uint8_t v = 1; v <= 4; ++v) {
@@ -323,7 +327,7 @@ std::string render_status(const StatsSnapshot& s) {
   if (c.last_sample_unix_ns > 0) j["reference"]["last_sample_age_s"] = age_s(c.last_sample_unix_ns);
 
   uint64_t received = 0, sent = 0, answers = 0, kod = 0, control = 0, arp = 0, nd = 0, icmp = 0, icmpv6 = 0,
-           refused = 0, hw = 0, dropped = 0;
+           refused = 0, hw = 0, dropped = 0, leaks = 0;
   uint64_t by_version[5] = {}, by_mode[3] = {}, by_kod[core::kKissCodeCount] = {};
   uint64_t drops[core::kDropReasonCount] = {};
   json queues = json::array();
@@ -340,6 +344,7 @@ std::string render_status(const StatsSnapshot& s) {
     refused += w.tx_dropped;
     hw += w.hw_timestamps;
     dropped += w.dropped();
+    leaks += w.ratelimit_leaks;
     for (size_t k = 0; k < core::kKissCodeCount; ++k) {
       kod += w.kod[k];
       by_kod[k] += w.kod[k];
@@ -362,7 +367,8 @@ std::string render_status(const StatsSnapshot& s) {
                   {"control_answers", control},    {"arp_replies", arp},
                   {"nd_advertisements", nd},       {"icmp_echo_replies", icmp},
                   {"icmpv6_echo_replies", icmpv6}, {"tx_refused", refused},
-                  {"hw_rx_timestamps", hw},        {"dropped", dropped}};
+                  {"hw_rx_timestamps", hw},        {"dropped", dropped},
+                  {"ratelimit_leaks", leaks}};
   json versions = json::object();
   for (size_t v = 1; v <= 4; ++v) versions[std::to_string(v)] = by_version[v];
   json modes = json::object();

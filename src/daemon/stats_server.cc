@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 
 #include <charconv>
 
@@ -43,6 +44,12 @@ Result<std::unique_ptr<StatsServer>> StatsServer::start(const std::string& liste
   // One request at a time on one thread: a scrape is cheap, and the
   // control CPU is shared with the clock discipline.
   srv.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second tachyond
+  // bind the same address and take half the scrapes: only SO_REUSEADDR.
+  srv.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   srv.Get("/metrics", [snapshot](const httplib::Request&, httplib::Response& res) {
     res.set_content(render_metrics(snapshot()), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -161,7 +161,8 @@ ipv6 = ["2001:db8::1"]
   EXPECT_EQ(c.server.ntp_port, 123);
   EXPECT_EQ(c.server.vlan, 0);
   EXPECT_EQ(c.reference.source, "system");
-  EXPECT_EQ(c.reference.stratum, 2);
+  EXPECT_EQ(c.reference.stratum, 0) << "0: the source's default";
+  EXPECT_EQ(c.reference.effective_stratum(), 2);
   EXPECT_EQ(c.reference.refid, "");
   EXPECT_EQ(c.reference.local_stratum, 0);
   EXPECT_EQ(c.stats.listen, defaults.stats.listen);
@@ -235,8 +236,8 @@ stratum = 1
 }
 
 TEST(Config, UnknownTableUnlikeAnyOtherHasNoSuggestion) {
-  const ConfigResult r = parse("[access]\nallow = []\n");
-  EXPECT_TRUE(has_only_error(r, 1, 2, "unknown table [access]"));
+  const ConfigResult r = parse("[wibble]\nallow = []\n");
+  EXPECT_TRUE(has_only_error(r, 1, 2, "unknown table [wibble]"));
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].message, ::testing::Not(HasSubstr("did you mean")));
 }
@@ -619,9 +620,9 @@ TEST(Config, VlanIsFrom0To4094) {
 // ---------------------------------------------------------------------------
 // [reference]
 
-TEST(Config, ReferenceSourceMustBeSystem) {
+TEST(Config, ReferenceSourceIsSystemPhcOrNic) {
   EXPECT_TRUE(has_only_error(parse("[reference]\nsource = \"ptp\"\n"), 2, 10,
-                             R"(reference.source: expected "system", found "ptp" (string))"));
+                             R"(reference.source: expected one of "system", "phc", "nic", found "ptp" (string))"));
 }
 
 TEST(Config, StratumIsFrom1To15) {
@@ -754,6 +755,169 @@ TEST(Config, DocumentedExampleIsValid) {
   ASSERT_EQ(r.config.server.ipv6.size(), 1u);
   EXPECT_EQ(r.config.server.ipv6[0].length, 64);
   EXPECT_EQ(r.config.reference.local_stratum, 10);
+}
+
+// ---------------------------------------------------------------------------
+// [reference]: the clock keys (docs/clock.md)
+
+TEST(Config, ClockKeysHaveTheirDefaults) {
+  const Config::Reference r;
+  EXPECT_EQ(r.phc_device, "/dev/ptp0");
+  EXPECT_EQ(r.timescale, "tai");
+  EXPECT_EQ(r.leap_file, "/usr/share/zoneinfo/leap-seconds.list");
+  EXPECT_EQ(r.tai_offset, 0);
+  EXPECT_EQ(r.leap_mode, "step");
+  EXPECT_EQ(r.holdover_dispersion_ppm, 15u);
+  EXPECT_EQ(r.holdover_limit, 3600u);
+  EXPECT_EQ(r.step_threshold_us, 1000u);
+}
+
+TEST(Config, PhcReferenceWithEveryClockKey) {
+  const ConfigResult r = parse(R"([reference]
+source = "phc"
+phc_device = "/dev/ptp3"
+timescale = "utc"
+refid = "GPS"
+leap_file = "/etc/tachyond/leap-seconds.list"
+tai_offset = 37
+leap_mode = "smear"
+holdover_dispersion_ppm = 2
+holdover_limit = 86400
+step_threshold_us = 50
+)");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  const Config::Reference& c = r.config.reference;
+  EXPECT_EQ(c.source, "phc");
+  EXPECT_EQ(c.phc_device, "/dev/ptp3");
+  EXPECT_EQ(c.timescale, "utc");
+  EXPECT_EQ(c.refid, "GPS");
+  EXPECT_EQ(c.leap_file, "/etc/tachyond/leap-seconds.list");
+  EXPECT_EQ(c.tai_offset, 37);
+  EXPECT_EQ(c.leap_mode, "smear");
+  EXPECT_EQ(c.holdover_dispersion_ppm, 2u);
+  EXPECT_EQ(c.holdover_limit, 86400u);
+  EXPECT_EQ(c.step_threshold_us, 50u);
+}
+
+TEST(Config, StratumDefaultsByReferenceSource) {
+  EXPECT_EQ(parse("[reference]\nsource = \"system\"\n").config.reference.effective_stratum(), 2);
+  EXPECT_EQ(parse("[reference]\nsource = \"phc\"\n").config.reference.effective_stratum(), 1);
+  EXPECT_EQ(parse("[reference]\nsource = \"nic\"\n").config.reference.effective_stratum(), 1);
+  EXPECT_EQ(parse("[reference]\nsource = \"phc\"\nstratum = 3\n").config.reference.effective_stratum(), 3);
+}
+
+TEST(Config, ClockKeysAreValidatedWithTheirPlace) {
+  EXPECT_TRUE(has_only_error(parse("[reference]\nphc_device = \"ptp0\"\n"), 2, 14,
+                             R"(reference.phc_device: expected an absolute path such as "/dev/ptp0", found "ptp0")"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\ntimescale = \"gps\"\n"), 2, 13,
+                             R"(reference.timescale: expected "tai" or "utc", found "gps" (string))"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nleap_file = \"leap-seconds.list\"\n"), 2, 13,
+                             R"(reference.leap_file: expected an absolute path or "")"));
+  EXPECT_TRUE(parse("[reference]\nleap_file = \"\"\n").ok());
+  EXPECT_TRUE(has_only_error(parse("[reference]\ntai_offset = -1\n"), 2, 14,
+                             "reference.tai_offset: expected an integer from 0 to 1000, found -1 (integer)"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nleap_mode = \"slew\"\n"), 2, 13,
+                             R"(reference.leap_mode: expected "step" or "smear", found "slew" (string))"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nleap_mode = true\n"), 2, 13, "found true (boolean)"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nholdover_dispersion_ppm = 0\n"), 2, 27,
+                             "reference.holdover_dispersion_ppm: expected an integer from 1 to 100000, found 0"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nholdover_dispersion_ppm = 15.0\n"), 2, 27, "found 15.0 (float)"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nholdover_limit = 0\n"), 2, 18,
+                             "reference.holdover_limit: expected an integer from 1 to 604800, found 0 (integer)"));
+  EXPECT_TRUE(has_only_error(parse("[reference]\nstep_threshold_us = 0\n"), 2, 21,
+                             "reference.step_threshold_us: expected an integer from 1 to 10000000, found 0"));
+  const ConfigResult typo = parse("[reference]\nleap_smear = true\n");
+  ASSERT_EQ(typo.errors.size(), 1u);
+  EXPECT_NE(typo.errors[0].message.find(R"(unknown key "leap_smear" in [reference])"), std::string::npos)
+      << typo.errors[0].message;
+}
+
+}  // namespace
+}  // namespace tachyon
+
+namespace tachyon {
+namespace {
+
+TEST(Config, AccessRateLimitAndControlTablesDecode) {
+  const ConfigResult r = parse(R"([port]
+device = "net_tap0"
+[server]
+ipv4 = ["192.0.2.1"]
+[access]
+default = "deny"
+allow = ["192.0.2.0/24", "2001:db8::/32"]
+deny = ["192.0.2.128/25"]
+refusal = "kod"
+[ratelimit]
+enabled = true
+interval = -1
+burst = 16
+leak = 3
+table_entries = 1048576
+ipv6_prefix = 56
+refusal = "drop"
+kod_poll = 8
+[control]
+allow = ["192.0.2.2", "::1"]
+)");
+  ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
+  const Config& c = r.config;
+  EXPECT_FALSE(c.access.default_allow);
+  ASSERT_EQ(c.access.allow.size(), 2u);
+  EXPECT_EQ(c.access.allow[1].length, 32);
+  EXPECT_TRUE(c.access.allow[1].address.v6);
+  EXPECT_EQ(c.access.deny[0].length, 25);
+  EXPECT_TRUE(c.access.refuse_with_kod);
+  EXPECT_TRUE(c.ratelimit.enabled);
+  EXPECT_EQ(c.ratelimit.interval, -1);
+  EXPECT_EQ(c.ratelimit.burst, 16);
+  EXPECT_EQ(c.ratelimit.leak, 3);
+  EXPECT_EQ(c.ratelimit.table_entries, 1048576u);
+  EXPECT_EQ(c.ratelimit.ipv6_prefix, 56);
+  EXPECT_FALSE(c.ratelimit.refuse_with_kod);
+  EXPECT_EQ(c.ratelimit.kod_poll, 8);
+  ASSERT_EQ(c.control.allow.size(), 2u);
+  EXPECT_EQ(c.control.allow[0].length, 32);
+}
+
+TEST(Config, BadPrefixesAndRateLimitValuesAreLocated) {
+  const ConfigResult r = parse(R"([port]
+device = "net_tap0"
+[server]
+ipv4 = ["192.0.2.1"]
+[access]
+deny = ["192.0.2.0/33"]
+[ratelimit]
+enabled = "yes"
+burst = 0
+[control]
+allow = ["ntp.example"]
+)");
+  ASSERT_EQ(r.errors.size(), 4u);
+  EXPECT_EQ(r.errors[0].line, 6u);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("access.deny[0]"));
+  EXPECT_EQ(r.errors[1].line, 8u);
+  EXPECT_THAT(r.errors[1].message, HasSubstr("expected true or false"));
+  EXPECT_EQ(r.errors[2].line, 9u);
+  EXPECT_THAT(r.errors[2].message, HasSubstr("from 1 to 255"));
+  EXPECT_EQ(r.errors[3].line, 11u);
+  EXPECT_THAT(r.errors[3].message, HasSubstr("control.allow[0]"));
+}
+
+}  // namespace
+}  // namespace tachyon
+
+namespace tachyon {
+namespace {
+
+TEST(Config, YieldIntervalDefaultsToAutoAndIsRangeChecked) {
+  EXPECT_EQ(parse("").config.port.yield_us, -1);
+  const ConfigResult ok = parse("[port]\ndevice = \"net_tap0\"\nyield_us = 250\n[server]\nipv4 = [\"192.0.2.1\"]\n");
+  ASSERT_TRUE(ok.ok()) << ok.errors[0].to_string();
+  EXPECT_EQ(ok.config.port.yield_us, 250);
+  const ConfigResult bad = parse("[port]\ndevice = \"net_tap0\"\nyield_us = -5\n[server]\nipv4 = [\"192.0.2.1\"]\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.errors[0].message, HasSubstr("port.yield_us"));
 }
 
 }  // namespace

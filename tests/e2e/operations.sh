@@ -67,7 +67,7 @@ probe() {  # PORT: prints "answered" or "silent"
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
-s.sendto(b"\x23" + bytes(47), ("192.0.2.1", int(sys.argv[1])))
+s.sendto(b"\x23" + bytes(39) + (1).to_bytes(8, "big"), ("192.0.2.1", int(sys.argv[1])))
 try:
     s.recv(100)
     print("answered")
@@ -86,7 +86,7 @@ s.settimeout(0.5)
 answered = lost = 0
 end = time.time() + 5
 while time.time() < end:
-    s.sendto(b"\x23" + bytes(47), ("192.0.2.1", 10123))
+    s.sendto(b"\x23" + bytes(39) + (1).to_bytes(8, "big"), ("192.0.2.1", 10123))
     try:
         s.recv(100)
         answered += 1

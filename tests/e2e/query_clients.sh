@@ -291,8 +291,7 @@ netns_create "$tag_c" || { fail "cannot create namespaces $tag_c-srv/$tag_c-cli"
 c_srv=$NETNS_SRV
 c_cli=$NETNS_CLI
 # The server end gets kernel addresses: chronyd answers through the kernel.
-ip -n "$c_srv" address add "$NETNS_SERVER_V4/24" dev "$NETNS_SRV_IF"
-ip -n "$c_srv" address add "$NETNS_SERVER_V6/64" dev "$NETNS_SRV_IF" nodad
+netns_kernel_server "$tag_c"
 cat >"$tmp/chrony.conf" <<EOF
 # Written by tests/e2e/query_clients.sh: a stratum-1 server on its own clock.
 local stratum 1

@@ -55,15 +55,21 @@ ip -n "$ns" addr add 192.0.2.2/24 dev tmq0
 ip -n "$ns" addr add 2001:db8::2/64 dev tmq0 nodad
 ip -n "$ns" link set tmq0 up
 
-# 64 clients (source ports): the kernel drops any answer whose checksum is
-# wrong, so every answer received proves the NIC-computed checksums.
+# 64 clients (32 IPv4 and 32 IPv6 addresses, several source ports each):
+# the kernel drops any answer whose checksum is wrong, so every answer
+# received proves the NIC-computed checksums.
+for i in $(seq 10 41); do
+  ip -n "$ns" addr add "192.0.2.$i/24" dev tmq0
+  ip -n "$ns" addr add "2001:db8::$i/64" dev tmq0 nodad
+done
 ip netns exec "$ns" python3 - > "$work/clients" <<'PY'
 import socket, struct
 ok = 0
-for family, server, client in ((socket.AF_INET, "192.0.2.1", "192.0.2.2"), (socket.AF_INET6, "2001:db8::1", "2001:db8::2")):
-    for port in range(41000, 41032):
+for family, server, prefix in ((socket.AF_INET, "192.0.2.1", "192.0.2."), (socket.AF_INET6, "2001:db8::1", "2001:db8::")):
+    for i in range(10, 42):
+      for port in (41000 + i, 42000 + i):
         s = socket.socket(family, socket.SOCK_DGRAM)
-        s.bind((client, port))
+        s.bind((prefix + str(i), port))
         s.settimeout(1.0)
         xmt = 0x1122334455660000 + port
         s.sendto(bytes([0x23]) + bytes(39) + struct.pack(">Q", xmt), (server, 123))
@@ -77,8 +83,8 @@ for family, server, client in ((socket.AF_INET, "192.0.2.1", "192.0.2.2"), (sock
 print(ok)
 PY
 answered=$(cat "$work/clients")
-echo "answered $answered of 64 requests from distinct source ports"
-check "every client answered with valid checksums" [ "$answered" = 64 ]
+echo "answered $answered of 128 requests from 64 addresses"
+check "every client answered with valid checksums" [ "$answered" = 128 ]
 
 kill -TERM "$pid"
 wait "$pid"

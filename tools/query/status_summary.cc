@@ -272,6 +272,7 @@ std::string traffic_group(const Json& doc) {
   g.line_if("ICMPv6 echo replies", g.scalar("icmpv6_echo_replies"));
   g.line_if("TX refused", g.scalar("tx_refused"));
   g.line_if("HW RX timestamps", g.scalar("hw_rx_timestamps"));
+  g.line_if("Rate-limit leaks", g.scalar("ratelimit_leaks"));
   const auto dropped = g.number("dropped");
   const Json* drops = member(doc, "drops");
   const auto reasons = drop_reasons(drops);
@@ -333,17 +334,25 @@ std::string queues_group(const Json& doc) {
       out += "  " + value_text(q) + "\n";
       continue;
     }
-    // "Queue 0: received 100, sent 90, ..." with the keys in the server's order.
+    // "Queue 0: received 100, sent 90, ...": the known counters in reading
+    // order (JSON objects come back sorted by name), then any newer ones.
+    static constexpr const char* kOrder[] = {"received", "sent", "tx_refused", "dropped"};
     std::string label = "Queue " + std::to_string(i);
     std::string value;
-    for (const auto& [k, v] : q.items()) {
-      if (k == "queue") {
-        label = "Queue " + value_text(v);
-        continue;
-      }
+    auto append = [&](const std::string& k, const Json& v) {
       std::string name = k;
       std::replace(name.begin(), name.end(), '_', ' ');
       value += (value.empty() ? "" : ", ") + name + " " + value_text(v);
+    };
+    for (const char* k : kOrder) {
+      if (q.contains(k)) append(k, q.at(k));
+    }
+    for (const auto& [k, v] : q.items()) {
+      if (k == "queue") {
+        label = "Queue " + value_text(v);
+      } else if (std::find(std::begin(kOrder), std::end(kOrder), k) == std::end(kOrder)) {
+        append(k, v);
+      }
     }
     char buf[48];
     std::snprintf(buf, sizeof buf, "  %-19s: ", label.c_str());
