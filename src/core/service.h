@@ -16,6 +16,7 @@
 
 #include "core/ntp_time.h"
 #include "core/prefix_set.h"
+#include "core/quiescent_box.h"
 #include "core/rate_limiter.h"
 
 namespace tachyon::core {
@@ -92,41 +93,7 @@ class NtpService {
   RateLimiter limiter_;
 };
 
-// Publishes ServicePolicy replacements to workers without locks, by
-// quiescent-state-based reclamation: each worker enters a new quiescent
-// period between bursts (enter()), and the control thread frees a replaced
-// policy only once every worker has entered a period that began after the
-// replacement.
-class PolicyBox {
- public:
-  explicit PolicyBox(std::unique_ptr<const ServicePolicy> initial, size_t workers);
-
-  // Worker side, once per poll iteration: announces quiescence and
-  // returns the policy to use until the next call.
-  const ServicePolicy* enter(size_t worker) noexcept {
-    slots_[worker].epoch.store(epoch_.load(std::memory_order_acquire), std::memory_order_release);
-    return current_.load(std::memory_order_acquire);
-  }
-  // A worker that stopped polling: never waited for again.
-  void leave(size_t worker) noexcept { slots_[worker].epoch.store(kOffline, std::memory_order_release); }
-
-  // Control side: installs `next`, waits until no worker can still hold
-  // the old one (bounded by `timeout_ms`), frees it. Returns false if the
-  // wait timed out (the old policy is then kept alive, leaked on purpose).
-  bool replace(std::unique_ptr<const ServicePolicy> next, int timeout_ms = 1000);
-
-  const ServicePolicy* current() const noexcept { return current_.load(std::memory_order_acquire); }
-
- private:
-  static constexpr uint64_t kOffline = ~uint64_t{0};
-  struct alignas(64) Slot {
-    std::atomic<uint64_t> epoch{kOffline};
-  };
-  std::atomic<const ServicePolicy*> current_;
-  std::atomic<uint64_t> epoch_{1};
-  std::vector<Slot> slots_;
-  std::vector<std::unique_ptr<const ServicePolicy>> retired_;  // kept after a timeout
-  std::unique_ptr<const ServicePolicy> owned_;                 // the current one
-};
+// The box workers take their policy from (see quiescent_box.h).
+using PolicyBox = QuiescentBox<ServicePolicy>;
 
 }  // namespace tachyon::core

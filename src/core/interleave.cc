@@ -1,0 +1,49 @@
+#include "core/interleave.h"
+
+namespace tachyon::core {
+
+InterleaveTable::InterleaveTable(size_t entries) {
+  size_t n = kWays;
+  while (n < entries) n <<= 1;
+  bucket_mask_ = n / kWays - 1;
+  buckets_ = std::make_unique<Bucket[]>(n / kWays);  // value-initialised: all free
+}
+
+InterleaveTable::Bucket& InterleaveTable::bucket_of(uint64_t key) noexcept {
+  // The low bits of a receive timestamp are noise (sub-nanosecond), the
+  // high ones change slowly: mix before indexing.
+  uint64_t x = key;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return buckets_[x & bucket_mask_];
+}
+
+void InterleaveTable::remember(NtpTimestamp rx_key, NtpTimestamp tx) noexcept {
+  Bucket& b = bucket_of(rx_key.raw);
+  // A free record, else the oldest (smallest receive timestamp, wrapping).
+  Record* victim = &b.way[0];
+  for (Record& r : b.way) {
+    if (r.rx == 0) {
+      victim = &r;
+      break;
+    }
+    if (static_cast<int64_t>(r.rx - victim->rx) < 0) victim = &r;
+  }
+  *victim = Record{rx_key.raw, tx.raw};
+}
+
+std::optional<NtpTimestamp> InterleaveTable::take(NtpTimestamp origin) noexcept {
+  if (!is_marked(origin)) return std::nullopt;
+  Bucket& b = bucket_of(origin.raw);
+  for (Record& r : b.way) {
+    if (r.rx == origin.raw) {
+      const NtpTimestamp tx{r.tx};
+      r = Record{0, 0};  // handed out once
+      return tx;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace tachyon::core
