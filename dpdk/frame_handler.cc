@@ -140,7 +140,8 @@ uint16_t udp_checksum_value(uint16_t c) noexcept { return c == 0 ? 0xffff : c; }
 // zero and added by stamp_ntp_frame(). Other answers are summed in full.
 uint64_t udp_sum(const uint8_t* udp, uint16_t udp_length, bool time_answer, const FrameContext& ctx) noexcept {
   const uint8_t* ntp = udp + kUdpHeader;
-  if (time_answer && udp_length == kUdpHeader + core::kNtpHeaderSize) {
+  if (time_answer && udp_length == kUdpHeader + core::kNtpHeaderSize &&
+      core::load_be64(ntp + core::off::kTransmit) == 0) {
     return csum::sum<8>(udp) + csum::sum<4>(ntp) + ctx.answer_sum + csum::sum<16>(ntp + core::off::kOrigin);
   }
   return csum::sum(udp, udp_length);
@@ -290,9 +291,63 @@ FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, 
     if (a == core::Admission::kDenied || a == core::Admission::kLimited) return refuse(f, l2, payload, a, ipv6, ctx, c);
     if (a == core::Admission::kAnswerLeaked) c.ratelimit_leaks.add();
   }
+  // Authentication (auth/policy.h has the table): checked before the
+  // answer overwrites the request.
+  auth::AuthAction auth_action = auth::AuthAction::kAnswer;
+  const auth::Key* sign_key = nullptr;
+  if (ctx.auth != nullptr && (payload_length > core::kNtpHeaderSize || ctx.auth->required)) {
+    auth::RequestCheck check;
+    if (payload_length > core::kNtpHeaderSize) {
+      check = ctx.mac->check_request(std::span<const uint8_t>(payload, payload_length), ctx.auth->keys);
+    }
+    const auth::AuthDecision d = auth::decide(check.result, ctx.auth->required);
+    if (d.action == auth::AuthAction::kDrop) return drop(d.reason);
+    auth_action = d.action;
+    sign_key = check.key;
+  }
+  // Interleaved mode: the origin is one of our marked receive timestamps
+  // and the client's receive and transmit fields differ (a basic request
+  // has them equal or zero).
+  bool interleaved = false;
+  core::NtpTimestamp previous_tx{};
+  uint64_t client_receive = 0;
+  if (ctx.interleave != nullptr && v.mode == static_cast<uint8_t>(core::Mode::kClient)) {
+    const core::NtpTimestamp origin{core::load_be64(payload + core::off::kOrigin)};
+    client_receive = core::load_be64(payload + core::off::kReceive);
+    if (core::InterleaveTable::is_marked(origin) && client_receive != core::load_be64(payload + core::off::kTransmit)) {
+      if (const auto tx = ctx.interleave->take(origin)) {
+        interleaved = true;
+        previous_tx = *tx;
+      } else {
+        c.interleaved_misses.add();
+      }
+    }
+  }
   core::write_reply(req, v, *ctx.answer, std::span<uint8_t>(payload, room));
+  if (interleaved) {
+    // Draft-ietf-ntp-interleaved-modes: origin = the client's receive
+    // field, transmit = when our previous answer really left.
+    core::store_be64(payload + core::off::kOrigin, client_receive);
+    core::stamp_transmit(payload, previous_tx);
+    c.interleaved.add();
+  }
   c.ntp.reply(v.mode, v.version);
-  return finish_udp(f, l2, static_cast<uint16_t>(core::kNtpHeaderSize), true, ipv6, ctx);
+  // An answer is never longer than its request: a MAC as long as the one
+  // the request carried (check_request() verified its size), or 4 bytes.
+  size_t mac_size = 0;
+  if (auth_action == auth::AuthAction::kAnswerSigned) {
+    mac_size = sign_key->mac_size();
+    std::memset(payload + core::kNtpHeaderSize, 0, mac_size);  // summed as zero, signed at stamp time
+    c.auth_signed.add();
+  } else if (auth_action == auth::AuthAction::kAnswerCryptoNak) {
+    mac_size = auth::write_crypto_nak(std::span<uint8_t>(payload + core::kNtpHeaderSize, auth::kCryptoNakSize));
+    c.auth_crypto_naks.add();
+  }
+  FrameVerdict out =
+      finish_udp(f, l2, static_cast<uint16_t>(core::kNtpHeaderSize + mac_size), true, ipv6, ctx);
+  out.transmit_written = interleaved;
+  out.sign_key = mac_size > auth::kCryptoNakSize ? sign_key : nullptr;
+  return out;
 }
 
 FrameVerdict handle_arp(uint8_t* f, uint16_t length, size_t l2, const PortIdentity& port,
@@ -560,6 +615,12 @@ bool answer_common_ntp_ipv4(uint8_t* f, uint16_t length, const FrameContext& ctx
       core::load_be64(ntp + core::off::kTransmit) == 0) {
     return false;
   }
+  // Authentication required, or what may be an interleaved request: the
+  // general path decides.
+  if ((ctx.auth != nullptr && ctx.auth->required) ||
+      (ctx.interleave != nullptr && (ntp[core::off::kOrigin + 7] & 1) != 0)) {
+    return false;
+  }
   uint32_t src, dst;
   std::memcpy(&src, ip + 12, 4);
   std::memcpy(&dst, ip + 16, 4);
@@ -719,17 +780,30 @@ FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capa
   return v;
 }
 
-void stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload) noexcept {
+bool stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload,
+                     auth::MacEngine* mac) noexcept {
   uint8_t* ntp = frame + v.ntp_offset;
-  core::stamp_transmit(ntp, xmt);
-  if (checksum_offload) return;
-  // RFC 1624 eqn. 3: HC' = ~(~HC + m') where the old field m was zero.
+  uint64_t added = 0;  // native-order sum of what is written here (the fields were zero)
+  if (!v.transmit_written) {
+    core::stamp_transmit(ntp, xmt);
+    added += csum::sum<8>(ntp + core::off::kTransmit);
+  }
+  if (v.sign_key != nullptr) {
+    const size_t size = v.sign_key->mac_size();
+    if (mac == nullptr ||
+        mac->sign(*v.sign_key, std::span<const uint8_t>(ntp, core::kNtpHeaderSize),
+                  std::span<uint8_t>(ntp + core::kNtpHeaderSize, size)) != size) {
+      return false;
+    }
+    added += csum::sum(ntp + core::kNtpHeaderSize, size);  // 20 or 24 bytes at an even offset
+  }
+  if (checksum_offload) return true;
+  // RFC 1624 eqn. 3: HC' = ~(~HC + m') where the old fields m were zero.
   uint8_t* udp = ntp - kUdpHeader;
-  const uint16_t old_checksum = load_be16(udp + 6);
-  uint32_t sum = static_cast<uint16_t>(~old_checksum);
-  sum += static_cast<uint32_t>(xmt.raw >> 48) + static_cast<uint32_t>((xmt.raw >> 32) & 0xffff) +
-         static_cast<uint32_t>((xmt.raw >> 16) & 0xffff) + static_cast<uint32_t>(xmt.raw & 0xffff);
-  store_be16(udp + 6, udp_checksum_value(fold_checksum(sum)));
+  uint16_t stored;
+  std::memcpy(&stored, udp + 6, 2);
+  store_be16(udp + 6, udp_checksum_value(csum::field(static_cast<uint16_t>(~stored) + added)));
+  return true;
 }
 
 }  // namespace tachyon::dp

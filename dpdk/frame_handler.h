@@ -15,12 +15,15 @@
 #include <span>
 #include <vector>
 
+#include "auth/mac_engine.h"
+#include "auth/policy.h"
 #include "core/clock_model.h"
 #include "core/control.h"
 #include "core/seqlock.h"
 #include "core/server_state.h"
 #include "core/service.h"
 #include "core/drop_reason.h"
+#include "core/interleave.h"
 #include "core/ntp_time.h"
 #include "dpdk/worker_counters.h"
 
@@ -69,6 +72,13 @@ struct FrameVerdict {
   uint16_t ntp_offset = 0;  // NTP header offset within the frame (kSendNtp)
   bool ipv6 = false;        // L3 of the answer (for TX offloads)
   bool udp = false;         // the answer is a UDP datagram (checksum offload applies)
+  // kSendNtp: the transmit timestamp is already in the answer (an
+  // interleaved answer carries the previous answer's): stamp_ntp_frame()
+  // leaves it alone.
+  bool transmit_written = false;
+  // kSendNtp: sign the answer with this key once its transmit timestamp is
+  // in (stamp_ntp_frame()); room for the MAC follows the 48-byte header.
+  const auth::Key* sign_key = nullptr;
 };
 
 struct FrameContext {
@@ -91,6 +101,14 @@ struct FrameContext {
   // What mode 6 answers show, published by the control thread; read only
   // when an allowed mode 6 request arrives.
   const core::SeqlockCell<core::SystemVariables>* control = nullptr;
+  // Symmetric-key authentication: the worker's MAC engine and the keys and
+  // rules in force. Null auth: MACs are ignored (48-byte answers).
+  auth::MacEngine* mac = nullptr;
+  const auth::AuthPolicy* auth = nullptr;
+  // Interleaved mode: the worker's table of precise transmit timestamps,
+  // keyed by the (marked) receive timestamps it answered with. Null: basic
+  // mode only. `rx` must then come from interleave->mark_unique().
+  core::InterleaveTable* interleave = nullptr;
 };
 
 // Handles one frame of `length` bytes at `frame`, answering in place.
@@ -103,9 +121,13 @@ FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, co
 FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                                   WorkerCounters& counters) noexcept;
 
-// Writes the transmit timestamp of a kSendNtp answer and, unless the NIC
-// computes it, updates the UDP checksum for it (RFC 1624 incremental update).
-void stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload) noexcept;
+// Finishes a kSendNtp answer: writes the transmit timestamp (unless
+// v.transmit_written), appends the MAC (if v.sign_key, with `mac`) and,
+// unless the NIC computes it, updates the UDP checksum for what it wrote
+// (RFC 1624 incremental update). Returns false if signing failed: the
+// answer must not be sent.
+bool stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload,
+                     auth::MacEngine* mac = nullptr) noexcept;
 
 // Internet checksum helpers (RFC 1071), exposed for tests and tools.
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial = 0) noexcept;

@@ -27,12 +27,14 @@ void Worker::run() noexcept {
     }
   }
   if (cfg_.policies != nullptr) cfg_.policies->leave(cfg_.policy_slot);
+  if (cfg_.auth != nullptr) cfg_.auth->leave(cfg_.policy_slot);
 }
 
 uint16_t Worker::poll_once() noexcept {
   // A quiescent point: no policy pointer is held across it, so a reload
   // can free the old policy once every worker has passed one.
   if (cfg_.policies != nullptr) cfg_.service->use(cfg_.policies->enter(cfg_.policy_slot));
+  if (cfg_.auth != nullptr) auth_ = cfg_.auth->enter(cfg_.policy_slot);
   rte_mbuf* pkts[kBurstSize];
   const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, kBurstSize);
   if (n == 0) return 0;
@@ -53,12 +55,21 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   FrameContext ctx(cfg_.identity, &model.answer, software_rx, offload);
   ctx.service = cfg_.service;
   ctx.control = cfg_.control;
+  if (cfg_.auth != nullptr && cfg_.mac != nullptr) {
+    if (auth_ == nullptr) auth_ = cfg_.auth->current();  // process() called directly (tests)
+    ctx.mac = cfg_.mac;
+    ctx.auth = auth_;
+  }
+  core::InterleaveTable* const interleave = cfg_.interleave;
+  ctx.interleave = interleave;
 
   rte_mbuf* tx[kBurstSize];
   FrameVerdict ntp_verdicts[kBurstSize];
   core::NtpTimestamp ntp_rx[kBurstSize];
   rte_mbuf* ntp_mbufs[kBurstSize];
   rte_mbuf* dropped[kBurstSize];
+  uint16_t ntp_tx_index[kBurstSize];  // where each NTP answer sits in tx[]
+  uint64_t sign_ns = 0;               // what signing the burst's answers will take
   uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0;
   uint64_t rx_bytes = 0;
 
@@ -89,6 +100,9 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
       ctx.rx = model.nic.to_ntp(ticks);
       c.hw_timestamps.add();
     }
+    // Interleaved mode keys its table by the receive timestamps it hands
+    // out: unique and marked (their lowest bit, 233 ps, set).
+    if (interleave != nullptr) ctx.rx = interleave->mark_unique(ctx.rx);
     auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const auto capacity = static_cast<uint16_t>(m->buf_len - m->data_off);
     const FrameVerdict v = handle_frame(frame, m->data_len, capacity, ctx, c);
@@ -108,7 +122,9 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     if (v.action == FrameAction::kSendNtp) {
       ntp_verdicts[n_ntp] = v;
       ntp_rx[n_ntp] = ctx.rx;
+      ntp_tx_index[n_ntp] = n_tx;
       ntp_mbufs[n_ntp++] = m;
+      if (v.sign_key != nullptr) sign_ns += cfg_.mac->sign_cost_ns(v.sign_key->algorithm);
     }
     tx[n_tx++] = m;
   }
@@ -119,12 +135,38 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   if (n_tx == 0) return;
 
   // The transmit timestamp, as late as we can take it before the frames
-  // go to the NIC (RFC 5905 section 8: T3 is when the answer leaves).
-  const core::NtpTimestamp xmt = model.tsc.to_ntp(rte_rdtsc());
+  // go to the NIC (RFC 5905 section 8: T3 is when the answer leaves),
+  // plus the time the MACs still to compute will take. Its lowest bit is
+  // cleared: a client echoing it as its origin never looks interleaved.
+  core::NtpTimestamp xmt = model.tsc.to_ntp(rte_rdtsc());
+  if (sign_ns != 0) xmt = core::ntp_add_nanos(xmt, sign_ns);
+  xmt.raw &= ~uint64_t{1};
+  bool unsigned_answers = false;
   for (uint16_t i = 0; i < n_ntp; ++i) {
-    stamp_ntp_frame(rte_pktmbuf_mtod(ntp_mbufs[i], uint8_t*), ntp_verdicts[i], xmt, offload);
+    if (unlikely(!stamp_ntp_frame(rte_pktmbuf_mtod(ntp_mbufs[i], uint8_t*), ntp_verdicts[i], xmt, offload,
+                                  cfg_.mac))) {
+      c.auth_failures.add();
+      tx[ntp_tx_index[i]] = nullptr;  // never sent unsigned
+      unsigned_answers = true;
+      continue;
+    }
     const int64_t processing = core::ntp_diff_nanos(xmt, ntp_rx[i]);
     c.observe_processing(processing > 0 ? static_cast<uint64_t>(processing) : 0, 1);
+  }
+  if (unlikely(unsigned_answers)) {
+    uint16_t kept = 0;
+    for (uint16_t i = 0, k = 0; i < n_tx; ++i) {
+      if (k < n_ntp && ntp_tx_index[k] == i) {
+        ntp_tx_index[k++] = tx[i] != nullptr ? kept : kBurstSize;
+      }
+      if (tx[i] != nullptr) {
+        tx[kept++] = tx[i];
+      } else {
+        rte_pktmbuf_free(ntp_mbufs[k - 1]);
+      }
+    }
+    n_tx = kept;
+    if (n_tx == 0) return;
   }
   uint64_t tx_bytes = 0;
   for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
@@ -136,6 +178,16 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     c.tx_dropped.add(n_tx - sent);
   }
   c.tx_bytes.add(tx_bytes);
+  if (interleave != nullptr && n_ntp != 0) {
+    // The precise transmit timestamp: right after the frames went to the
+    // NIC's queue (no NIC here reports per-packet TX timestamps through
+    // DPDK's API), for the next, interleaved answer to each client.
+    core::NtpTimestamp precise = model.tsc.to_ntp(rte_rdtsc());
+    precise.raw &= ~uint64_t{1};
+    for (uint16_t i = 0; i < n_ntp; ++i) {
+      if (ntp_tx_index[i] < sent) interleave->remember(ntp_rx[i], precise);
+    }
+  }
 }
 
 }  // namespace tachyon::dp

@@ -14,7 +14,11 @@
 #include <atomic>
 #include <cstdint>
 
+#include "auth/mac_engine.h"
+#include "auth/policy.h"
 #include "core/clock_model.h"
+#include "core/interleave.h"
+#include "core/quiescent_box.h"
 #include "dpdk/frame_handler.h"
 #include "dpdk/port.h"
 #include "dpdk/worker_counters.h"
@@ -40,6 +44,12 @@ struct WorkerConfig {
   core::PolicyBox* policies = nullptr;
   size_t policy_slot = 0;
   const core::SeqlockCell<core::SystemVariables>* control = nullptr;
+  // Authentication: this worker's MAC engine and the box its keys come
+  // from (same slot as the policies). Null: MACs ignored.
+  auth::MacEngine* mac = nullptr;
+  core::QuiescentBox<auth::AuthPolicy>* auth = nullptr;
+  // Interleaved mode: this worker's table. Null: basic mode only.
+  core::InterleaveTable* interleave = nullptr;
   // Yield the CPU this often (TSC ticks; 0: never). Ports backed by kernel
   // sockets (AF_XDP, AF_PACKET, TAP) need the kernel's softirq work on the
   // worker's CPU to move their frames; a loop that never yields starves it.
@@ -66,6 +76,7 @@ class Worker {
 
  private:
   WorkerConfig cfg_;
+  const auth::AuthPolicy* auth_ = nullptr;  // taken at each quiescent point
 };
 
 }  // namespace tachyon::dp

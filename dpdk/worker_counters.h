@@ -25,6 +25,11 @@ struct alignas(core::kCacheLine) WorkerCounters {
   Counter icmpv6_echo_replies;
   Counter control_replies;  // mode 6 answers
   Counter ratelimit_leaks;  // over the rate limit, answered by the random leak
+  Counter auth_signed;      // answers MACed with the request's key
+  Counter auth_crypto_naks; // crypto-NAK answers (unknown key or bad MAC)
+  Counter auth_failures;    // OpenSSL failures signing an answer (answer not sent)
+  Counter interleaved;      // interleaved answers (the previous answer's precise TX)
+  Counter interleaved_misses;  // interleaved-looking requests whose entry was gone: answered in basic mode
   core::NtpCounters ntp;    // answers by mode/version, KoD, drops by reason
 
   // Server processing time (RX timestamp -> TX timestamp) histogram, in
@@ -50,6 +55,7 @@ struct WorkerCountersSnapshot {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, tx_dropped = 0, rx_bursts = 0;
   uint64_t hw_timestamps = 0, arp_replies = 0, nd_advertisements = 0, icmp_echo_replies = 0;
   uint64_t icmpv6_echo_replies = 0, control_replies = 0, ratelimit_leaks = 0;
+  uint64_t auth_signed = 0, auth_crypto_naks = 0, auth_failures = 0, interleaved = 0, interleaved_misses = 0;
   uint64_t replies[8][8] = {};  // by request mode and version
   uint64_t kod[core::kKissCodeCount] = {};
   uint64_t drops[core::kDropReasonCount] = {};
@@ -85,6 +91,11 @@ inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   s.icmpv6_echo_replies = c.icmpv6_echo_replies.load();
   s.control_replies = c.control_replies.load();
   s.ratelimit_leaks = c.ratelimit_leaks.load();
+  s.auth_signed = c.auth_signed.load();
+  s.auth_crypto_naks = c.auth_crypto_naks.load();
+  s.auth_failures = c.auth_failures.load();
+  s.interleaved = c.interleaved.load();
+  s.interleaved_misses = c.interleaved_misses.load();
   for (size_t m = 0; m < 8; ++m) {
     for (size_t v = 0; v < 8; ++v) s.replies[m][v] = c.ntp.replies[m][v].load();
   }

@@ -101,4 +101,11 @@ inline size_t write_crypto_nak(std::span<uint8_t> out) noexcept {
   return kCryptoNakSize;
 }
 
+// What workers authenticate with: the keys, and whether a request must
+// carry a valid MAC. Immutable once built; replaced as a whole on reload.
+struct AuthPolicy {
+  KeyStore keys;
+  bool required = false;
+};
+
 }  // namespace tachyon::auth

@@ -68,6 +68,12 @@ constexpr NtpTimestamp ntp_from_unix_nanos(int64_t unix_ns) noexcept {
 
 // Signed difference a - b of two wire timestamps as nanoseconds, valid when
 // the two instants are less than 68 years apart (whatever their eras).
+// `t` plus `ns` nanoseconds. REQUIRES: 0 <= ns < 2^32 (about 4.3 s).
+constexpr NtpTimestamp ntp_add_nanos(NtpTimestamp t, uint64_t ns) noexcept {
+  constexpr uint64_t kPerSecond = static_cast<uint64_t>(kNanosPerSecond);
+  return NtpTimestamp{t.raw + ((ns << 32) + kPerSecond / 2) / kPerSecond};
+}
+
 constexpr int64_t ntp_diff_nanos(NtpTimestamp a, NtpTimestamp b) noexcept {
   const auto delta = static_cast<int64_t>(a.raw - b.raw);  // signed 32.32
   const int64_t sec = delta >> 32;                          // floor

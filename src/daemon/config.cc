@@ -606,6 +606,29 @@ constexpr KeySpec kSchema[] = {
     {"control", "allow", "Prefixes whose mode 6 (ntpq) requests are answered; empty: none.",
      [](const Field& f, Config& c) { decode_prefixes(f, c.control.allow); }},
 
+    {"auth", "keys", R"(Keys file in ntpd's or chrony's format (absolute path); "" for none.)",
+     [](const Field& f, Config& c) {
+       const auto valid = [](std::string_view s) { return s.empty() || (s.front() == '/' && !has_nul(s)); };
+       if (auto v = f.string_where(R"(an absolute path or "")", valid)) c.auth.keys = *v;
+     }},
+    {"auth", "format", R"(How the keys file is read: "auto", "ntpd" or "chrony".)",
+     [](const Field& f, Config& c) {
+       if (auto v = f.one_of({"auto", "ntpd", "chrony"})) c.auth.format = *v;
+     }},
+    {"auth", "require", "Answer only requests with a valid MAC.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.boolean()) c.auth.require = *v;
+     }},
+
+    {"interleaved", "enabled", "Answer interleaved requests (chrony's xleave) with the previous answer's transmit time.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.boolean()) c.interleaved.enabled = *v;
+     }},
+    {"interleaved", "table_entries", "Transmit timestamps remembered per worker (16 bytes each), 256 to 67108864.",
+     [](const Field& f, Config& c) {
+       if (auto v = f.integer<uint32_t>(256, 67'108'864)) c.interleaved.table_entries = *v;
+     }},
+
     {"stats", "listen", R"(Address of the HTTP metrics endpoint, "HOST:PORT" ("[::1]:9123" for IPv6); "" for none.)",
      [](const Field& f, Config& c) {
        const auto valid = [](std::string_view s) { return s.empty() || is_listen_address(s); };
@@ -773,6 +796,11 @@ class Decoder {
     }
     if (ok("server.ipv4") && ok("server.ipv6") && c.server.ipv4.empty() && c.server.ipv6.empty()) {
       sink_.add(position_of(doc, "server"), "server needs at least one address in server.ipv4 or server.ipv6");
+    }
+    if (ok("auth.require") && ok("auth.keys") && c.auth.require && c.auth.keys.empty()) {
+      sink_.add(seen_.at("auth.require").at,
+                "auth.require: expected auth.keys to name a keys file, found require = true and no keys "
+                "(no request could ever be answered)");
     }
   }
 

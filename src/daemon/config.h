@@ -123,6 +123,19 @@ struct Config {
     friend bool operator==(const Control&, const Control&) = default;
   } control;
 
+  // Symmetric-key authentication (docs/authentication.md).
+  struct Auth {
+    std::string keys;             // keys file (ntpd or chrony format); "" for none
+    std::string format = "auto";  // "auto", "ntpd" or "chrony"
+    bool require = false;         // drop requests without a valid MAC
+    friend bool operator==(const Auth&, const Auth&) = default;
+  } auth;
+  // Interleaved client/server mode (docs/interleaved.md).
+  struct Interleaved {
+    bool enabled = true;
+    uint32_t table_entries = 65536;  // per worker, 16 bytes each
+    friend bool operator==(const Interleaved&, const Interleaved&) = default;
+  } interleaved;
   struct Stats {
     std::string listen = "127.0.0.1:9123";  // "" disables the HTTP endpoint
 

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <thread>
 
+#include "auth/key_file.h"
 #include "clock/phc_source.h"
 #include "clock/system_source.h"
 #include "dpdk/eal.h"
@@ -122,6 +123,33 @@ std::unique_ptr<core::ServicePolicy> make_policy(const Config& c) {
   return p;
 }
 
+// The keys and rules [auth] describes. Errors name the keys file, line
+// and column, never a key.
+Result<std::unique_ptr<auth::AuthPolicy>> load_auth(const Config::Auth& a) {
+  auto policy = std::make_unique<auth::AuthPolicy>();
+  policy->required = a.require;
+  if (a.keys.empty()) return policy;
+  const auto format = auth::parse_key_file_format(a.format).value_or(auth::KeyFileFormat::kAuto);
+  auth::KeyFileResult r = auth::load_key_file(a.keys, format);
+  for (const auto& w : r.warnings) spdlog::warn("auth: {}", w.to_string());
+  if (!r.ok()) {
+    std::string message = "auth.keys: " + std::to_string(r.errors.size()) + " error(s) in " + a.keys + ":";
+    for (const auto& e : r.errors) message += "\n  " + e.to_string();
+    return Result<std::unique_ptr<auth::AuthPolicy>>::error(message);
+  }
+  policy->keys = std::move(r.keys);
+  return policy;
+}
+
+std::string describe_keys(const auth::AuthPolicy& p, const Config::Auth& a) {
+  if (a.keys.empty()) return "no keys (requests with a MAC get a crypto-NAK)";
+  return std::to_string(p.keys.size()) + " key(s) from " + a.keys + " (" +
+         std::to_string(p.keys.count(auth::Algorithm::kMd5)) + " MD5, " +
+         std::to_string(p.keys.count(auth::Algorithm::kSha1)) + " SHA1, " +
+         std::to_string(p.keys.count(auth::Algorithm::kAes128Cmac)) + " AES-CMAC)" +
+         (p.required ? ", MAC required" : "");
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, std::vector<ConfigOverride> overrides)
@@ -203,8 +231,18 @@ Status Daemon::start() {
   if (Status s = port_->start(); !s) return s;
 
   policies_ = std::make_unique<core::PolicyBox>(make_policy(c), c.port.queues);
+  auto auth_policy = load_auth(c.auth);
+  if (!auth_policy) return auth_policy.status();
+  auth_keys_.store(static_cast<uint32_t>(auth_policy.value()->keys.size()));
+  auth_ = std::make_unique<core::QuiescentBox<auth::AuthPolicy>>(std::move(auth_policy.value()), c.port.queues);
   publish_control_variables();
   for (uint16_t q = 0; q < c.port.queues; ++q) {
+    auto mac = auth::MacEngine::create();
+    if (!mac) return Status::error("auth: " + mac.message());
+    macs_.push_back(std::make_unique<auth::MacEngine>(std::move(mac.value())));
+    if (c.interleaved.enabled) {
+      interleave_.push_back(std::make_unique<core::InterleaveTable>(c.interleaved.table_entries));
+    }
     counters_.push_back(std::make_unique<dp::WorkerCounters>());
     services_.push_back(std::make_unique<core::NtpService>(rate_options(c)));
     services_.back()->use(policies_->current());
@@ -220,6 +258,9 @@ Status Daemon::start() {
     wc.policies = policies_.get();
     wc.policy_slot = q;
     wc.control = &control_vars_;
+    wc.mac = macs_.back().get();
+    wc.auth = auth_.get();
+    wc.interleave = c.interleaved.enabled ? interleave_.back().get() : nullptr;
     wc.yield_interval_tsc = yield_interval_us(c, port_->capabilities().driver) * dp::tsc_hz() / 1'000'000;
     workers_.push_back(std::make_unique<dp::Worker>(wc));
   }
@@ -413,10 +454,25 @@ void Daemon::reload() {
                  next.ratelimit.enabled ? "on" : "off", next.control.allow.size(),
                  next.control.allow.size() == 1 ? "" : "es");
   }
+  // Live: the keys, re-read on every reload (the file may have changed
+  // when the configuration did not). A bad file keeps the running keys.
+  if (auto next_auth = load_auth(next.auth); !next_auth) {
+    spdlog::error("reload: {}", next_auth.message());
+    spdlog::error("reload: keeping the running keys ({} key(s))", auth_keys_.load());
+  } else {
+    const std::string what = describe_keys(*next_auth.value(), next.auth);
+    const auto count = static_cast<uint32_t>(next_auth.value()->keys.size());
+    if (!auth_->replace(std::move(next_auth.value()))) {
+      spdlog::warn("reload: a worker did not pass a quiescent point in time; the old keys are kept in memory");
+    }
+    auth_keys_.store(count);
+    config_.auth = next.auth;
+    spdlog::info("reload: auth: {}", what);
+  }
   const std::pair<const char*, bool> restart_only[] = {
       {"[eal]", next.eal == config_.eal},       {"[port]", next.port == config_.port},
       {"[server]", next.server == config_.server}, {"[reference]", next.reference == config_.reference},
-      {"[stats]", next.stats == config_.stats},
+      {"[stats]", next.stats == config_.stats},  {"[interleaved]", next.interleaved == config_.interleaved},
   };
   for (const auto& [table, same] : restart_only) {
     if (!same) spdlog::warn("reload: {} changed: restart tachyond to apply it (the running settings stay)", table);
@@ -515,6 +571,8 @@ StatsSnapshot Daemon::stats_snapshot() const {
   }
   s.clock = clock_status();
   for (const auto& c : counters_) s.workers.push_back(dp::snapshot(*c));
+  s.auth_keys = auth_keys_.load();
+  s.interleave_entries = interleave_.empty() ? 0 : interleave_.front()->entries();
   return s;
 }
 
@@ -556,6 +614,10 @@ void Daemon::log_banner() const {
                hw, caps.checksum_offload ? "NIC offload" : "software", config_.reference.source,
                reference_->precision(), config_.eal.memory_mb,
                config_.eal.memory == "hugepages" ? "hugepages" : "without hugepages", port_->mbufs_total());
+  spdlog::info("auth: {}; interleaved mode: {}", describe_keys(*auth_->current(), config_.auth),
+               config_.interleaved.enabled
+                   ? "on, " + std::to_string(interleave_.front()->entries()) + " transmit timestamps per worker"
+                   : std::string("off"));
 }
 
 }  // namespace tachyon

@@ -15,6 +15,8 @@
 #include <optional>
 #include <vector>
 
+#include "auth/mac_engine.h"
+#include "auth/policy.h"
 #include "clock/clock_sources.h"
 #include "clock/clock_status.h"
 #include "clock/clock_control.h"
@@ -22,6 +24,8 @@
 #include "clock/reference_source.h"
 #include "core/clock_model.h"
 #include "core/control.h"
+#include "core/interleave.h"
+#include "core/quiescent_box.h"
 #include "core/seqlock.h"
 #include "core/service.h"
 #include "core/result.h"
@@ -95,6 +99,12 @@ class Daemon {
   std::unique_ptr<core::PolicyBox> policies_;
   std::vector<std::unique_ptr<core::NtpService>> services_;
   core::SeqlockCell<core::SystemVariables> control_vars_;
+  // Authentication: the keys workers use (replaced on reload) and each
+  // worker's MAC engine; interleaved mode: each worker's table.
+  std::unique_ptr<core::QuiescentBox<auth::AuthPolicy>> auth_;
+  std::vector<std::unique_ptr<auth::MacEngine>> macs_;
+  std::vector<std::unique_ptr<core::InterleaveTable>> interleave_;
+  std::atomic<uint32_t> auth_keys_{0};  // keys loaded, for the stats endpoint
   void publish_control_variables();
   std::unique_ptr<StatsServer> stats_server_;
   std::chrono::steady_clock::time_point started_at_;

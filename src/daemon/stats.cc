@@ -181,6 +181,27 @@ std::string render_metrics(const StatsSnapshot& s) {
   per_queue(e, s, "tachyon_ratelimit_leaks_total", "counter",
             "Requests over their client's rate limit answered anyway by the random leak, per queue.",
             [](const WorkerCountersSnapshot& w) { return w.ratelimit_leaks; });
+  per_queue(e, s, "tachyon_auth_signed_answers_total", "counter",
+            "Answers MACed with the request's key (a valid MAC), per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.auth_signed; });
+  per_queue(e, s, "tachyon_auth_crypto_naks_total", "counter",
+            "Crypto-NAK answers (unknown key id or wrong MAC), per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.auth_crypto_naks; });
+  per_queue(e, s, "tachyon_auth_sign_failures_total", "counter",
+            "Answers not sent because computing their MAC failed (never expected), per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.auth_failures; });
+  e.family("tachyon_auth_keys", "gauge", "Symmetric keys loaded from auth.keys.");
+  e.sample("tachyon_auth_keys", "", uint64_t{s.auth_keys});
+  per_queue(e, s, "tachyon_interleaved_answers_total", "counter",
+            "Interleaved answers (carrying the previous answer's precise transmit timestamp), per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.interleaved; });
+  per_queue(e, s, "tachyon_interleaved_misses_total", "counter",
+            "Interleaved requests whose transmit timestamp was no longer remembered (answered in basic mode), "
+            "per queue.",
+            [](const WorkerCountersSnapshot& w) { return w.interleaved_misses; });
+  e.family("tachyon_interleaved_table_entries", "gauge",
+           "Transmit timestamps each worker remembers for interleaved mode (0: interleaved mode off).");
+  e.sample("tachyon_interleaved_table_entries", "", s.interleave_entries);
 
   e.family("tachyon_icmp_echo_replies_total", "counter", "ICMP and ICMPv6 echo replies sent (ping), per queue.");
   for (size_t q = 0; q < s.workers.size(); ++q) {
@@ -374,6 +395,22 @@ std::string render_status(const StatsSnapshot& s) {
   json modes = json::object();
   for (size_t i = 0; i < 3; ++i) modes[kAnsweredModes[i].label] = by_mode[i];
   j["answers"] = {{"by_version", versions}, {"by_mode", modes}};
+  uint64_t signed_answers = 0, naks = 0, sign_failures = 0, interleaved = 0, misses = 0;
+  for (const auto& w : s.workers) {
+    signed_answers += w.auth_signed;
+    naks += w.auth_crypto_naks;
+    sign_failures += w.auth_failures;
+    interleaved += w.interleaved;
+    misses += w.interleaved_misses;
+  }
+  j["auth"] = {{"keys", s.auth_keys},
+               {"signed_answers", signed_answers},
+               {"crypto_naks", naks},
+               {"sign_failures", sign_failures}};
+  j["interleaved"] = {{"enabled", s.interleave_entries != 0},
+                      {"table_entries", s.interleave_entries},
+                      {"answers", interleaved},
+                      {"misses", misses}};
   json kods = json::object();
   for (size_t k = 0; k < core::kKissCodeCount; ++k) {
     kods[core::kiss_code_name(static_cast<core::KissCode>(k))] = by_kod[k];

@@ -34,6 +34,8 @@ struct StatsSnapshot {
   uint64_t mbufs_in_use = 0;
   uint64_t mbufs_total = 0;
   std::vector<std::pair<std::string, uint64_t>> nic_xstats;
+  uint32_t auth_keys = 0;           // keys loaded
+  uint64_t interleave_entries = 0;  // per worker; 0: interleaved mode off
 };
 
 // Prometheus text exposition format 0.0.4: every metric with HELP and TYPE.

@@ -1,7 +1,8 @@
 // libFuzzer target: the worker's whole frame path (dp::handle_frame and the
 // transmit stamp) on arbitrary frames, with an admission policy in place
 // (access list with KoD DENY, rate limiting with KoD RATE and the leak,
-// mode 6 allowed for part of the lab's prefix). Beyond "no crash":
+// mode 6 allowed for part of the lab's prefix, symmetric keys for every
+// algorithm, interleaved mode on for half the inputs). Beyond "no crash":
 // - an answer fits the buffer and goes to a unicast MAC;
 // - it is never longer than its request, except mode 6 to an allowed source.
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "auth/mac_engine.h"
 #include "dpdk/frame_handler.h"
 
 using namespace tachyon;
@@ -22,8 +24,23 @@ struct Rig {
   core::ServicePolicy policy;
   std::unique_ptr<core::NtpService> service;
   core::SeqlockCell<core::SystemVariables> control;
+  auth::MacEngine mac = auth::MacEngine::create().value();
+  auth::AuthPolicy auth;
+  core::InterleaveTable interleave{256};
 
   Rig() {
+    std::vector<auth::Key> keys;
+    for (uint32_t key_id = 1; key_id <= 3; ++key_id) {
+      auth::Key k;
+      k.id = key_id;
+      k.algorithm = key_id == 1   ? auth::Algorithm::kMd5
+                    : key_id == 2 ? auth::Algorithm::kSha1
+                                  : auth::Algorithm::kAes128Cmac;
+      k.size = 16;
+      for (uint8_t i = 0; i < 16; ++i) k.bytes[i] = static_cast<uint8_t>(key_id * 16 + i);
+      keys.push_back(k);
+    }
+    auth.keys = auth::KeyStore(std::move(keys));
     id.mac = {0x02, 0, 0, 0, 0, 1};
     id.add_ipv4(0xc0000201, 24);  // 192.0.2.1/24
     const auto v6 = core::IpAddress::parse("2001:db8::1");
@@ -70,6 +87,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   dp::FrameContext ctx(&rig.id, &rig.answer, core::NtpTimestamp{0xeeab'0000'0000'0000ull + size}, offload);
   ctx.service = rig.service.get();
   ctx.control = &rig.control;
+  ctx.mac = &rig.mac;
+  ctx.auth = &rig.auth;
+  if (size % 2 == 0) {
+    ctx.interleave = &rig.interleave;
+    ctx.rx = rig.interleave.mark_unique(ctx.rx);
+    // Some inputs find their origin remembered.
+    if (size >= 8) rig.interleave.remember(core::NtpTimestamp{core::load_be64(data) | 1}, ctx.rx);
+  }
   dp::WorkerCounters counters;
   const dp::FrameVerdict v = dp::handle_frame(buf.data(), static_cast<uint16_t>(size), kCapacity, ctx, counters);
   if (v.action == dp::FrameAction::kDrop) return 0;
@@ -78,7 +103,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (v.length > size && !is_mode6_answer(buf.data(), v)) std::abort();
   if (v.action == dp::FrameAction::kSendNtp) {
     if (v.ntp_offset + 48 > v.length) std::abort();
-    dp::stamp_ntp_frame(buf.data(), v, core::NtpTimestamp{0xeeab'0000'0000'1000ull}, offload);
+    if (!dp::stamp_ntp_frame(buf.data(), v, core::NtpTimestamp{0xeeab'0000'0000'1000ull}, offload, &rig.mac)) {
+      std::abort();  // signing never fails with these keys
+    }
   }
   return 0;
 }
