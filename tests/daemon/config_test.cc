@@ -377,6 +377,40 @@ TEST(Config, ControlCharactersInFoundStringsAreEscaped) {
 // ---------------------------------------------------------------------------
 // [eal]
 
+TEST(Config, AuthAndInterleavedTablesDecode) {
+  const ConfigResult r = parse(
+      "[auth]\nkeys = \"/etc/tachyon/ntp.keys\"\nformat = \"chrony\"\nrequire = true\n"
+      "[interleaved]\nenabled = false\ntable_entries = 1024\n");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config.auth.keys, "/etc/tachyon/ntp.keys");
+  EXPECT_EQ(r.config.auth.format, "chrony");
+  EXPECT_TRUE(r.config.auth.require);
+  EXPECT_FALSE(r.config.interleaved.enabled);
+  EXPECT_EQ(r.config.interleaved.table_entries, 1024u);
+  const ConfigResult defaults = parse("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults.config.auth.keys, "");
+  EXPECT_FALSE(defaults.config.auth.require);
+  EXPECT_TRUE(defaults.config.interleaved.enabled);
+  EXPECT_EQ(defaults.config.interleaved.table_entries, 65536u);
+}
+
+TEST(Config, AuthRequireWithoutKeysIsRejected) {
+  EXPECT_TRUE(has_only_error(parse("[auth]\nrequire = true\n"), 2, 11,
+                             "auth.require: expected auth.keys to name a keys file"));
+}
+
+TEST(Config, AuthKeysMustBeAnAbsolutePathAndFormatAKnownOne) {
+  EXPECT_TRUE(has_only_error(parse("[auth]\nkeys = \"ntp.keys\"\n"), 2, 8, "auth.keys: expected an absolute path"));
+  EXPECT_TRUE(has_only_error(parse("[auth]\nformat = \"ntpsec\"\n"), 2, 10,
+                             R"(auth.format: expected one of "auto", "ntpd", "chrony", found "ntpsec")"));
+}
+
+TEST(Config, InterleavedTableEntriesOutsideItsRangeIsRejected) {
+  EXPECT_TRUE(has_only_error(parse("[interleaved]\ntable_entries = 255\n"), 2, 17,
+                             "interleaved.table_entries: expected an integer from 256 to 67108864"));
+}
+
 TEST(Config, MemoryModeMustBeNoHugeOrHugepages) {
   EXPECT_TRUE(has_only_error(parse("[eal]\nmemory = \"huge\"\n"), 2, 10,
                              R"(eal.memory: expected "no-huge" or "hugepages", found "huge" (string))"));
