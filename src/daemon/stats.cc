@@ -295,6 +295,15 @@ std::string render_metrics(const StatsSnapshot& s) {
   e.sample("tachyon_reference_samples_rejected_total", "", c.samples_rejected);
   e.family("tachyon_reference_steps_total", "counter", "Steps of the reference taken as steps.");
   e.sample("tachyon_reference_steps_total", "", c.steps);
+  e.family("tachyon_reference_error_seconds", "gauge",
+           "RMS error of the servo's prediction of the reference over its window.");
+  e.sample("tachyon_reference_error_seconds", "", static_cast<double>(c.error_ns) * 1e-9);
+  e.family("tachyon_reference_window_samples", "gauge", "Samples in the servo's regression window.");
+  e.sample("tachyon_reference_window_samples", "", uint64_t{c.window});
+  e.family("tachyon_reference_holdover_seconds", "gauge", "Time since the last good reference sample, in holdover.");
+  e.sample("tachyon_reference_holdover_seconds", "", static_cast<double>(c.holdover_ns) * 1e-9);
+  e.family("tachyon_reference_errors_total", "counter", "Samples the reference could not deliver (read errors).");
+  e.sample("tachyon_reference_errors_total", "", c.source_errors);
   e.family("tachyon_stratum", "gauge", "Stratum announced in answers (16: unsynchronized).");
   e.sample("tachyon_stratum", "", uint64_t{c.stratum});
   e.family("tachyon_precision_log2_seconds", "gauge", "Precision announced in answers, log2 of seconds.");
@@ -346,6 +355,12 @@ std::string render_status(const StatsSnapshot& s) {
                     {"leap_file", c.leap_file},
                     {"leap_file_expiry", iso8601(c.leap_file_expiry_unix)}};
   if (c.last_sample_unix_ns > 0) j["reference"]["last_sample_age_s"] = age_s(c.last_sample_unix_ns);
+  j["reference"]["description"] = c.reference;
+  j["reference"]["error_s"] = static_cast<double>(c.error_ns) * 1e-9;
+  j["reference"]["window"] = c.window;
+  j["reference"]["holdover_s"] = static_cast<double>(c.holdover_ns) * 1e-9;
+  j["reference"]["source_errors"] = c.source_errors;
+  j["reference"]["last_error"] = c.last_error;
 
   uint64_t received = 0, sent = 0, answers = 0, kod = 0, control = 0, arp = 0, nd = 0, icmp = 0, icmpv6 = 0,
            refused = 0, hw = 0, dropped = 0, leaks = 0;

@@ -27,9 +27,17 @@ StatsSnapshot fixture() {
   s.clock.precision = -26;
   s.clock.root_dispersion_ns = 1'500'000;
   s.clock.leap = core::Leap::kInsert;
+  s.clock.error_ns = 25;
+  s.clock.holdover_ns = 2'500'000'000;
+  s.clock.source_errors = 3;
   s.workers.resize(2);
   s.workers[0].rx_packets = 100;
   s.workers[0].tx_packets = 90;
+  s.workers[0].auth_signed = 11;
+  s.workers[1].interleaved = 7;
+  s.workers[1].interleaved_misses = 2;
+  s.auth_keys = 5;
+  s.interleave_entries = 65536;
   s.workers[0].replies[3][4] = 70;
   s.workers[0].replies[1][3] = 5;
   s.workers[1].replies[3][4] = 10;
@@ -98,6 +106,14 @@ TEST(Metrics, CountersCarryPerQueueValuesAndLabels) {
   EXPECT_DOUBLE_EQ(m.at("tachyon_root_dispersion_seconds"), 0.0015);
   EXPECT_EQ(m.at("tachyon_mbufs_in_use"), 12);
   EXPECT_EQ(m.at("tachyon_nic_xstat{name=\"weird\\\"name\"}"), 1);  // label value escaped
+  EXPECT_EQ(m.at("tachyon_auth_signed_answers_total{queue=\"0\"}"), 11);
+  EXPECT_EQ(m.at("tachyon_auth_keys"), 5);
+  EXPECT_EQ(m.at("tachyon_interleaved_answers_total{queue=\"1\"}"), 7);
+  EXPECT_EQ(m.at("tachyon_interleaved_misses_total{queue=\"1\"}"), 2);
+  EXPECT_EQ(m.at("tachyon_interleaved_table_entries"), 65536);
+  EXPECT_DOUBLE_EQ(m.at("tachyon_reference_error_seconds"), 25e-9);
+  EXPECT_DOUBLE_EQ(m.at("tachyon_reference_holdover_seconds"), 2.5);
+  EXPECT_EQ(m.at("tachyon_reference_errors_total"), 3);
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {
