@@ -6,6 +6,8 @@
 namespace tachyon::dp {
 
 uint64_t read_tsc() noexcept;
-uint64_t tsc_hz() noexcept;  // REQUIRES: the EAL is initialized
+// The TSC rate, measured once against CLOCK_MONOTONIC_RAW on first use
+// (100 ms). REQUIRES: the EAL is initialized.
+uint64_t tsc_hz() noexcept;
 
 }  // namespace tachyon::dp
