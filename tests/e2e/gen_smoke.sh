@@ -5,11 +5,13 @@
 #
 #   sudo tests/e2e/gen_smoke.sh TACHYOND TACHYON_GEN REFLECTOR
 #
-#   memif: tachyond (IPv4 and IPv6, every kind of request, a short ramp),
-#          the reflector (--echo); Ctrl-C prints the table; clear errors for
+#   memif: tachyond (IPv4 and IPv6, every kind of request, a short ramp,
+#          interleaved mode), the reflector (--echo); Ctrl-C prints the
+#          table; clear errors for
 #          a device that does not probe and a server that does not answer ARP
-#   veth:  tachyond on net_af_xdp and chronyd on the kernel's socket, from
-#          tachyon-gen on net_af_packet in the other namespace
+#   veth:  tachyond on net_af_xdp and chronyd on the kernel's socket (also
+#          in interleaved mode), from tachyon-gen on net_af_packet in the
+#          other namespace
 #
 # The reflector part is skipped if REFLECTOR does not exist (benchmarks not
 # built). Prints one PASS/FAIL line per check and "gen smoke: N passed, M
@@ -210,6 +212,24 @@ if start_memif_tachyond; then
   stop_memif_tachyond
 fi
 if start_memif_tachyond; then
+  # Interleaved mode (tachyond's is on by default): a client's first answer
+  # is basic, most of the others must be interleaved -- and all valid, with
+  # the previous answer's transmit timestamp.
+  clients=64
+  run_gen memif-xleave "$tmp/memif-xleave.json" "${memif[@]}" -s 192.0.2.1 --interleaved --clients $clients -r 2000 \
+    -t 2 --warmup 0 &&
+    check_result "memif tachyond interleaved mode" "$tmp/memif-xleave.json" 1 \
+      "d['config']['interleaved'] and steps[0]['interleaved'] > 0.5 * (steps[0]['answered'] - $clients)" ||
+    fail "memif tachyond interleaved mode: tachyon-gen failed"
+  python3 - "$tmp/memif-xleave.json" <<'EOF' 2>/dev/null
+import json, sys
+s = json.load(open(sys.argv[1]))["steps"][0]
+print("    %d interleaved, %d basic answers (%.1f%% interleaved)"
+      % (s["interleaved"], s["basic"], s["interleaved_pct"]))
+EOF
+  stop_memif_tachyond
+fi
+if start_memif_tachyond; then
   run_gen memif-ramp "$tmp/memif-ramp.json" "${memif[@]}" -s 192.0.2.1 --ramp --start-rate 1000 --multiplier 2 \
     --max-rate 4000 --step 0.5 --warmup 0 --max-loss 50 &&
     check_result "memif tachyond ramp 1k-4k/s" "$tmp/memif-ramp.json" 3 \
@@ -332,6 +352,14 @@ if [ -s "$tmp/chronyd.pid" ]; then
   run_gen chronyd-v6 "$tmp/chronyd-v6.json" "${veth[@]}" -s 2001:db8::1 --source 2001:db8::8000/113 -r 2000 -t 2 \
     --warmup 1 --mix "$mix_no_mac" &&
     check_result "veth chronyd IPv6" "$tmp/chronyd-v6.json" 1 || fail "veth chronyd IPv6: tachyon-gen failed"
+  # chronyd serves interleaved mode too: our requests must be ones it
+  # recognizes, and its interleaved answers valid. (No share asserted: a
+  # lost answer on a busy machine makes the client's next one basic.)
+  run_gen chronyd-xleave "$tmp/chronyd-xleave.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 \
+    --interleaved -r 1000 -t 2 --warmup 1 &&
+    check_result "veth chronyd interleaved mode" "$tmp/chronyd-xleave.json" 1 \
+      "d['config']['interleaved'] and steps[0]['interleaved'] > 0" ||
+    fail "veth chronyd interleaved mode: tachyon-gen failed"
 else
   fail "veth: chronyd did not start"
 fi

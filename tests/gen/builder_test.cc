@@ -115,6 +115,36 @@ TEST(RequestBuilder, EveryClientAddressIsUsedWithCorrectChecksums) {
   }
 }
 
+TEST(RequestBuilder, InterleavedRequestsCarryOriginAndReceiveWithCorrectChecksums) {
+  const std::vector<MixEntry> mix = *parse_mix("v4,v4+ef+mac,v3+sym");
+  for (const char* server : {"192.0.2.1", "2001:db8::1"}) {
+    RequestParams params;
+    params.server = ip(server);
+    const std::vector<IpAddress> clients = {ip(params.server.v6 ? "2001:2::7" : "198.18.0.7")};
+    auto b = RequestBuilder::make(params, mix, clients, 3);
+    ASSERT_TRUE(b) << b.message();
+    const uint64_t stamps[][3] = {{0xe8f1'2345'6789'abcdull, 0, 0x1111'2222'3333'4444ull},
+                                  {0xffff'ffff'ffff'fffeull, 0xe8f1'0000'0000'0001ull, 0xffff'ffff'ffff'ffffull},
+                                  {1, 0x8000'0000'0000'0001ull, 0xfffe'0001'fffe'0001ull}};
+    for (size_t t = 0; t < mix.size(); ++t) {
+      for (const auto& [xmt, org, rec] : stamps) {
+        uint8_t out[RequestTemplate::kBytes] = {};
+        const uint16_t len = b->build(out, static_cast<uint8_t>(t), 0, 5555, xmt, org, rec);
+        Bytes payload = expected_payload(mix[t], out + b->ntp_offset(), xmt, params.mac_key_id);
+        for (int i = 0; i < 8; ++i) {
+          payload[24 + static_cast<size_t>(i)] = static_cast<uint8_t>(org >> (56 - 8 * i));
+          payload[32 + static_cast<size_t>(i)] = static_cast<uint8_t>(rec >> (56 - 8 * i));
+        }
+        const Bytes want = testing::udp_frame(host(params.src_mac, clients[0], 5555),
+                                              host(params.dst_mac, params.server, 123), params.server.v6, 0, payload,
+                                              64, false);
+        const Bytes got(out, out + len);
+        EXPECT_EQ(got, want) << server << " " << mix[t].name() << ": " << testing::hex_diff(want, got);
+      }
+    }
+  }
+}
+
 TEST(RequestBuilder, RefusesMixedFamilies) {
   RequestParams params;
   params.server = ip("2001:db8::1");

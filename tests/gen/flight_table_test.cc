@@ -55,6 +55,38 @@ TEST(Sequence, CarriesTheWorkerInTheTopBits) {
   EXPECT_EQ(counter_of(make_sequence(255, kCounterMask)), kCounterMask);
 }
 
+TEST(InterleavedStamps, BothFieldsLeadBackToTheRequestAndTellWhichWasEchoed) {
+  const OriginCodec codec(0x0123'4567'89ab'cdefull);
+  for (uint64_t s : {make_sequence(0, 0), make_sequence(0, 1), make_sequence(63, kCounterMask), make_sequence(7, 99)}) {
+    const uint64_t rec = receive_field_stamp(codec, s);
+    const uint64_t xmt = transmit_field_stamp(codec, s);
+    EXPECT_NE(rec, xmt);  // the draft: a request asking for interleaved mode has them differ
+    EXPECT_EQ(xmt, codec.encode(s));  // basic mode's stamp: the same answers match the same way
+    // A basic answer echoes the transmit field, an interleaved one the receive field.
+    EXPECT_FALSE(is_receive_field(codec.decode(xmt)));
+    EXPECT_TRUE(is_receive_field(codec.decode(rec)));
+    EXPECT_EQ(untagged(codec.decode(rec)), s);
+    EXPECT_EQ(untagged(codec.decode(xmt)), s);
+    // Without --interleaved, a tagged number names no worker: unknown origin.
+    EXPECT_GE(worker_of(codec.decode(rec)), 128u);
+  }
+}
+
+TEST(FlightTable, KeepsEachRequestsFlowInInterleavedMode) {
+  FlightTable t(16, true);
+  for (uint64_t c = 0; c < 20; ++c) {
+    t.record_flow(c, FlowRecord{c == 3 ? 0 : 0xe000'0000'0000'0001ull + c, static_cast<uint32_t>(c % 5)});
+    t.record(c, 0, c);
+  }
+  uint8_t tmpl = 0;
+  uint64_t tsc = 0;
+  ASSERT_EQ(t.match(17, 20, tmpl, tsc), Match::kOk);
+  EXPECT_EQ(t.flow_of(17).flow, 2u);
+  EXPECT_EQ(t.flow_of(17).origin, 0xe000'0000'0000'0001ull + 17);
+  ASSERT_EQ(t.match(19, 20, tmpl, tsc), Match::kOk);
+  EXPECT_EQ(t.flow_of(19).flow, 4u);
+}
+
 TEST(FlightTable, MatchesEachAnswerOnceAndReturnsItsSendTime) {
   FlightTable t(1000);
   EXPECT_EQ(t.capacity(), 1024u);

@@ -37,6 +37,8 @@ TEST(Options, DefaultsForAnIpv4Server) {
   EXPECT_EQ(o->server_port, 123);
   EXPECT_FALSE(o->server_mac);
   EXPECT_THAT(o->file_prefix, HasSubstr("tachyon-gen-"));
+  EXPECT_FALSE(o->interleaved);
+  EXPECT_TRUE(parse({"-d", "x", "-s", "192.0.2.1", "--interleaved"})->interleaved);
 }
 
 TEST(Options, DefaultSourceFollowsTheServersFamily) {
@@ -97,6 +99,7 @@ TEST(Options, UsageErrorsExitTwo) {
       {"-d", "x", "-s", "192.0.2.1", "--start-rate", "max"},
       {"-d", "x", "-s", "192.0.2.1", "--max-rate", "5k"},  // below the start rate
       {"-d", "x", "-s", "192.0.2.1", "--no-such-option"},
+      {"-d", "x", "-s", "192.0.2.1", "--interleaved", "--echo"},  // a reflector answers no interleaved request
   };
   for (const auto& args : bad) {
     int code = -1;

@@ -10,6 +10,7 @@ namespace tachyon::gen {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr double kHz = 2.5e9;
 
@@ -88,6 +89,32 @@ TEST(Report, TableAndJsonCarryTheFigures) {
   }
   EXPECT_EQ(j["result"]["stop_reason"], "loss");
   EXPECT_EQ(j["result"]["max_loss_free_rate"], 1000.0);
+}
+
+TEST(Report, InterleavedModeCountsBothKindsOfAnswer) {
+  RunInfo info;
+  info.interleaved = true;
+  StepStats s = sample_step();
+  s.c.interleaved = 893;  // of 993 usable answers
+  const std::vector<StepResult> steps = {make_result(1, StepKind::kFixed, 1000, s, kHz, false, 1.0)};
+  EXPECT_EQ(steps[0].basic, 100u);
+  EXPECT_NEAR(steps[0].interleaved_pct, 100.0 * 893 / 993, 1e-9);
+  const RunSummary summary = summarize(steps, StopReason::kCompleted);
+  EXPECT_THAT(format_header(info), HasSubstr("interleaved mode"));
+  EXPECT_THAT(format_table(info, steps, summary),
+              HasSubstr("interleaved mode: 893 interleaved answers, 100 basic (89.9% interleaved"));
+  const nlohmann::json j = to_json(info, steps, summary);
+  EXPECT_EQ(j["config"]["interleaved"], true);
+  EXPECT_EQ(j["steps"][0]["interleaved"], 893);
+  EXPECT_EQ(j["steps"][0]["basic"], 100);
+  EXPECT_NEAR(j["steps"][0]["interleaved_pct"].get<double>(), 89.93, 0.01);
+
+  // Without the mode, none of it.
+  info.interleaved = false;
+  EXPECT_THAT(format_table(info, steps, summary), Not(HasSubstr("interleaved")));
+  const nlohmann::json b = to_json(info, steps, summary);
+  EXPECT_EQ(b["config"]["interleaved"], false);
+  EXPECT_FALSE(b["steps"][0].contains("interleaved"));
 }
 
 TEST(Report, EmptyHistogramsAreNullInJson) {

@@ -105,6 +105,70 @@ TEST(Validator, TransmitBeforeReceiveIsInvalid) {
   EXPECT_EQ(c.invalid, Invalid::kReceiveAfterTransmit);
 }
 
+// Interleaved mode: the request (sent at T1) carried origin = the server's
+// receive timestamp of the previous answer, 2 s ago; the answer's origin is
+// the request's receive field, its transmit timestamp the previous
+// answer's, 3 us after that.
+constexpr uint64_t kReceiveField = 0x5e1f'0c3a'9b2d'4871ull;
+const NtpTimestamp kPreviousReceive = at(-2 * kSecond);
+const Expectation kInterleaved{4, Mode::kServer, kReceiveField, true, kPreviousReceive.raw};
+
+core::NtpHeader interleaved_header() {
+  core::NtpHeader h = good_header();
+  h.origin = NtpTimestamp{kReceiveField};
+  h.receive = at(40'000);
+  h.transmit = at(-2 * kSecond + 3000);
+  return h;
+}
+
+TEST(Validator, InterleavedAnswerPassesWithThePreviousAnswersProcessingTime) {
+  const AnswerCheck c = check(encode(interleaved_header()), kInterleaved);
+  ASSERT_EQ(c.verdict, Verdict::kGood);
+  EXPECT_EQ(c.processing_ns, 3000);
+  // T3 is not this exchange's: no offsets.
+  EXPECT_EQ(c.xmt_offset_ns, 0);
+  EXPECT_EQ(c.offset_ns, 0);
+  // The same answer taken as basic: its transmit timestamp precedes its receive timestamp.
+  EXPECT_EQ(check(encode(interleaved_header()), Expectation{4, Mode::kServer, kReceiveField}).invalid,
+            Invalid::kReceiveAfterTransmit);
+}
+
+TEST(Validator, InterleavedAnswerToARequestWithoutOriginIsInvalid) {
+  Expectation e = kInterleaved;
+  e.previous_receive = 0;
+  EXPECT_EQ(check(encode(interleaved_header()), e).invalid, Invalid::kOriginMismatch);
+  core::NtpHeader h = interleaved_header();
+  h.origin = NtpTimestamp{kReceiveField ^ 1};
+  EXPECT_EQ(check(encode(h), kInterleaved).invalid, Invalid::kOriginMismatch);
+}
+
+TEST(Validator, InterleavedTransmitBeforeThePreviousReceiveIsInvalid) {
+  core::NtpHeader h = interleaved_header();
+  h.transmit = at(-2 * kSecond - 1);
+  EXPECT_EQ(check(encode(h), kInterleaved).invalid, Invalid::kReceiveAfterTransmit);
+  h.transmit = NtpTimestamp{0};
+  EXPECT_EQ(check(encode(h), kInterleaved).invalid, Invalid::kZeroTimestamp);
+}
+
+TEST(Validator, InterleavedTimestampsAreStillBounded) {
+  ValidatorOptions o;
+  o.max_offset_ns = kSecond;
+  core::NtpHeader h = interleaved_header();
+  // The receive timestamp 2 s after T4: no longer bounded by the transmit timestamp.
+  h.receive = at(100'000 + 2 * kSecond);
+  EXPECT_EQ(check(encode(h), kInterleaved, o).invalid, Invalid::kOutOfBounds);
+  h.receive = at(-2 * kSecond + 10'000);  // before T1 - 1 s
+  EXPECT_EQ(check(encode(h), kInterleaved, o).invalid, Invalid::kOutOfBounds);
+  h = interleaved_header();
+  h.transmit = at(100'000 + 2 * kSecond);  // the previous answer left 2 s after this one came back
+  EXPECT_EQ(check(encode(h), kInterleaved, o).invalid, Invalid::kOutOfBounds);
+  // An unsynchronized server's clock is not bounded, but its order is checked.
+  h = interleaved_header();
+  h.stratum = core::kStratumUnsynchronized;
+  h.receive = at(100'000 + 2 * kSecond);
+  EXPECT_EQ(check(encode(h), kInterleaved, o).verdict, Verdict::kUnsynchronized);
+}
+
 TEST(Validator, ZeroTimestampsAreInvalid) {
   core::NtpHeader h = good_header();
   h.receive = NtpTimestamp{0};

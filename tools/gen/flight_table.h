@@ -12,6 +12,14 @@
 // corrupted; one whose slot was reused is late; one whose slot is already
 // marked answered is a duplicate.
 //
+// Interleaved mode (draft-ietf-ntp-interleaved-modes) answers with origin =
+// the request's receive field instead of its transmit field. So a request
+// carries its sequence number in both (receive_field_stamp(),
+// transmit_field_stamp()), tagged in the receive field: either answer
+// decodes to it, and the tag tells which kind it is. The table then also
+// keeps, per request, the client (flow) that sent it and the origin it
+// carried (record_flow()).
+//
 // OriginCodec is immutable (thread-safe). A FlightTable belongs to one
 // lcore (thread-compatible); its per-request methods are noexcept and
 // allocation-free.
@@ -32,6 +40,13 @@ constexpr uint64_t make_sequence(unsigned worker, uint64_t counter) noexcept {
 }
 constexpr unsigned worker_of(uint64_t sequence) noexcept { return static_cast<unsigned>(sequence >> kCounterBits); }
 constexpr uint64_t counter_of(uint64_t sequence) noexcept { return sequence & kCounterMask; }
+
+// Marks a sequence number carried in a request's receive field. Free:
+// worker indices stay below 128 (--cpus allows 64), so an untagged
+// sequence number never has it, and a tagged one never names a worker.
+inline constexpr uint64_t kReceiveFieldTag = uint64_t{1} << 63;
+constexpr bool is_receive_field(uint64_t sequence) noexcept { return (sequence & kReceiveFieldTag) != 0; }
+constexpr uint64_t untagged(uint64_t sequence) noexcept { return sequence & ~kReceiveFieldTag; }
 
 // A bijection on 64-bit values: the splitmix64 finalizer (Steele, Lea and
 // Flood, "Fast splittable pseudorandom number generators", 2014) applied to
@@ -73,6 +88,16 @@ class OriginCodec {
   uint64_t key_;
 };
 
+// The two stamps of an interleaved-mode request: distinct (as the draft
+// requires of a request that asks for interleaved mode) and both leading
+// back to `sequence`.
+constexpr uint64_t transmit_field_stamp(const OriginCodec& codec, uint64_t sequence) noexcept {
+  return codec.encode(sequence);
+}
+constexpr uint64_t receive_field_stamp(const OriginCodec& codec, uint64_t sequence) noexcept {
+  return codec.encode(sequence | kReceiveFieldTag);
+}
+
 enum class Match : uint8_t {
   kOk,         // a request waiting for its answer: now marked answered
   kUnknown,    // no such request was ever sent
@@ -80,10 +105,20 @@ enum class Match : uint8_t {
   kDuplicate,  // already answered
 };
 
+// Interleaved mode: who sent a request and what origin it carried.
+struct FlowRecord {
+  uint64_t origin = 0;  // the server's receive timestamp of the flow's previous answer; 0: none
+  uint32_t flow = 0;    // the client's index
+};
+
 class FlightTable {
  public:
-  // Remembers the last `capacity` requests (rounded up to a power of two).
-  explicit FlightTable(size_t capacity) : mask_(round_up_pow2(capacity) - 1) { slots_.resize(mask_ + 1); }
+  // Remembers the last `capacity` requests (rounded up to a power of two);
+  // with `flows`, their FlowRecord too.
+  explicit FlightTable(size_t capacity, bool flows = false) : mask_(round_up_pow2(capacity) - 1) {
+    slots_.resize(mask_ + 1);
+    if (flows) flows_.resize(mask_ + 1);
+  }
 
   // Records request `counter` (of this lcore), sent at `tsc` from template
   // `tmpl` (0-127).
@@ -107,6 +142,11 @@ class FlightTable {
     return Match::kOk;
   }
 
+  // Interleaved mode: the flow of request `counter`, recorded next to
+  // record() and read after match() returned kOk. REQUIRES: `flows`.
+  void record_flow(uint64_t counter, const FlowRecord& f) noexcept { flows_[counter & mask_] = f; }
+  const FlowRecord& flow_of(uint64_t counter) const noexcept { return flows_[counter & mask_]; }
+
   size_t capacity() const noexcept { return mask_ + 1; }
 
  private:
@@ -125,6 +165,7 @@ class FlightTable {
   };
 
   std::vector<Slot> slots_;
+  std::vector<FlowRecord> flows_;  // empty unless interleaved
   uint64_t mask_;
 };
 

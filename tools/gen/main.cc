@@ -207,6 +207,7 @@ class Generator {
   std::vector<uint8_t> schedule_;
   Control control_;
   std::unique_ptr<WorkerShared[]> shared_;
+  std::unique_ptr<std::atomic<uint64_t>[]> flows_;  // --interleaved: per client, the next origin
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<rte_ring*> rings_;
   RunInfo info_;
@@ -322,6 +323,7 @@ Status Generator::start() {
                                   : (o_.rate > 0 ? o_.rate : kAssumedMaxRate);
   const auto flight = static_cast<size_t>(top_rate / workers_n_ * std::max(o_.timeout_s, 0.05) * 2);
   shared_ = std::make_unique<WorkerShared[]>(workers_n_);
+  if (o_.interleaved) flows_ = std::make_unique<std::atomic<uint64_t>[]>(builder_->client_count());
   const OriginCodec codec((uint64_t{entropy()} << 32) ^ entropy());
   for (unsigned i = 0; i < workers_n_; ++i) {
     if (workers_n_ > 1) {
@@ -354,6 +356,7 @@ Status Generator::start() {
     ws.source_port_min = o_.source_port_min;
     ws.source_port_max = o_.source_port_max;
     ws.seed = seed + 0x9e37'79b9'7f4a'7c15ull * (i + 1);
+    ws.flows = flows_.get();
     if (o_.count) ws.count_limit = o_.count / workers_n_ + (i < o_.count % workers_n_ ? 1 : 0);
     ws.table_capacity = std::clamp(flight, kMinFlight, kMaxFlight);
     ws.rx_tsc_offset = rx_tsc_offset;
@@ -396,6 +399,7 @@ Status Generator::start() {
   info_.max_offset_s = o_.max_offset_s;
   info_.reject_unsync = o_.reject_unsync;
   info_.echo = o_.echo;
+  info_.interleaved = o_.interleaved;
   info_.tsc_hz = tsc_hz_;
   info_.started = now_iso8601();
   return Status();

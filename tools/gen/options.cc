@@ -22,6 +22,9 @@ constexpr const char* kFooter = R"(Examples:
       --source 2001:db8::8000/113 --ramp --start-rate 20k --multiplier 1.25 \
       --mix 'v4=90,v3=5,v4+sym=3,v4+ef=1,v4+mac=1' --json result.json
 
+  # interleaved mode (chrony's xleave) against tachyond, 64 clients, 2k requests/s:
+  tachyon-gen -d net_memif0,role=client,socket=/tmp/tachyon.sock -s 192.0.2.1 --interleaved --clients 64 -r 2k
+
   # a real NIC, four TX/RX lcores, server behind a router:
   tachyon-gen -d 0000:3b:00.0 -s 203.0.113.10 --gateway 198.18.0.1 --source 198.18.0.0/16 \
       --cpus 2-5 --ramp --start-rate 1M
@@ -141,6 +144,11 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
       ->capture_default_str()
       ->group(clients);
   app.add_option("--mac-key-id", o.mac_key_id, "key id of +mac requests")->capture_default_str()->group(clients);
+  auto* interleaved =
+      app.add_flag("--interleaved", o.interleaved,
+                   "interleaved client/server mode (chrony's xleave): each client keeps one source port and sends "
+                   "the receive timestamp of its last answer as origin; answers are counted as interleaved or basic")
+          ->group(clients);
 
   const char* load = "Load";
   app.add_option("-r,--rate", rate, "fixed rate, requests/s (50000, 50k, 1.5M, or max)")
@@ -184,6 +192,7 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
       ->group(checks);
   app.add_flag("--echo", o.echo,
                "the peer reflects each request unchanged (bench/reflector): match by transmit timestamp, no NTP checks")
+      ->excludes(interleaved)
       ->group(checks);
 
   const char* dpdk = "DPDK";

@@ -32,6 +32,7 @@ struct GenOptions {
   uint16_t source_port_max = 65535;
   std::vector<MixEntry> mix;
   uint32_t mac_key_id = 1;
+  bool interleaved = false;           // interleaved client/server mode (chrony's xleave)
 
   // How many, how fast.
   bool ramp = false;

@@ -1,5 +1,6 @@
 #include "tools/gen/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -67,6 +68,7 @@ std::string format_header(const RunInfo& info) {
   if (info.vlan) h += ", VLAN " + std::to_string(info.vlan);
   h += ", " + std::to_string(info.workers) + (info.workers == 1 ? " worker" : " workers") + " on CPU " + info.cpus;
   h += "\n  " + std::to_string(info.clients) + " clients from " + info.source + ", mix " + info.mix;
+  if (info.interleaved) h += ", interleaved mode";
   if (info.ramp) {
     h += printf_string("\n  ramp from %s/s x%.3g per %.3g s step, fails above %.3g%% without a usable answer",
                        human_rate(info.ramp_options.start_rate).c_str(), info.ramp_options.multiplier, info.step_s,
@@ -110,6 +112,14 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
     }
   }
   t += std::string("run ended: ") + stop_reason_description(summary.stop) + "\n";
+  if (info.interleaved) {
+    const uint64_t usable = total.good + total.unsync;
+    const uint64_t basic = usable - std::min(total.interleaved, usable);
+    t += printf_string("interleaved mode: %llu interleaved answers, %llu basic (%.1f%% interleaved; a client's first "
+                       "answer is basic)\n",
+                       static_cast<unsigned long long>(total.interleaved), static_cast<unsigned long long>(basic),
+                       usable ? 100.0 * static_cast<double>(total.interleaved) / static_cast<double>(usable) : 0.0);
+  }
   if (total.invalid_total()) {
     t += "invalid answers:";
     for (size_t i = 0; i < kInvalidCount; ++i) {
@@ -201,6 +211,7 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
       {"max_offset_s", info.max_offset_s},
       {"reject_unsync", info.reject_unsync},
       {"echo", info.echo},
+      {"interleaved", info.interleaved},
       {"tsc_hz", info.tsc_hz},
   };
   if (info.ramp) {
@@ -258,6 +269,12 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
         {"xmt_offset_us", percentiles_json(s.xmt_offset)},
         {"offset_us", percentiles_json(s.offset)},
     });
+    if (info.interleaved) {
+      json& js = jsteps.back();
+      js["interleaved"] = s.c.interleaved;
+      js["basic"] = s.basic;
+      js["interleaved_pct"] = s.interleaved_pct;
+    }
   }
 
   json result = {

@@ -40,6 +40,7 @@ struct RunInfo {
   double max_offset_s = 0;
   bool reject_unsync = false;
   bool echo = false;
+  bool interleaved = false;     // --interleaved: answers counted as interleaved or basic
   double tsc_hz = 0;
   std::string started;          // ISO 8601 UTC
 };

@@ -3,10 +3,10 @@
 //
 // Everything constant is prepared once per mix entry (a template with its
 // checksum sums precomputed); per request, build() copies the template and
-// patches the client's source address, the random source port and the
-// transmit timestamp, finishing both checksums from the precomputed sums
-// (RFC 1071: the one's-complement sum is additive). Checksums are always
-// complete, never left for an offload.
+// patches the client's source address, the source port and the timestamps
+// (transmit; origin and receive too in interleaved mode), finishing both
+// checksums from the precomputed sums (RFC 1071: the one's-complement sum
+// is additive). Checksums are always complete, never left for an offload.
 //
 // build() is noexcept, allocation-free and reads only immutable state: any
 // number of lcores may call it concurrently on one RequestBuilder.
@@ -65,10 +65,12 @@ class RequestBuilder {
                                      const std::vector<IpAddress>& clients, uint64_t seed);
 
   // Writes request `tmpl` from client `client` and UDP port `sport`, with
-  // transmit timestamp `xmt`, at `out`; returns the frame length. Writes up
-  // to RequestTemplate::kBytes bytes. REQUIRES: tmpl < template_count(),
-  // client < client_count().
-  uint16_t build(uint8_t* out, uint8_t tmpl, uint32_t client, uint16_t sport, uint64_t xmt) const noexcept;
+  // transmit timestamp `xmt` (and, for interleaved mode, origin `org` and
+  // receive timestamp `rec`; zero otherwise), at `out`; returns the frame
+  // length. Writes up to RequestTemplate::kBytes bytes. REQUIRES: tmpl <
+  // template_count(), client < client_count().
+  uint16_t build(uint8_t* out, uint8_t tmpl, uint32_t client, uint16_t sport, uint64_t xmt, uint64_t org = 0,
+                 uint64_t rec = 0) const noexcept;
 
   const RequestTemplate& request_template(size_t i) const noexcept { return templates_[i]; }
   size_t template_count() const noexcept { return templates_.size(); }
@@ -90,8 +92,8 @@ class RequestBuilder {
   uint16_t ntp_offset_ = 0;
 };
 
-inline uint16_t RequestBuilder::build(uint8_t* out, uint8_t tmpl, uint32_t client, uint16_t sport,
-                                      uint64_t xmt) const noexcept {
+inline uint16_t RequestBuilder::build(uint8_t* out, uint8_t tmpl, uint32_t client, uint16_t sport, uint64_t xmt,
+                                      uint64_t org, uint64_t rec) const noexcept {
   const RequestTemplate& t = templates_[tmpl];
   // Fixed-size copies compile to a few vector moves; a variable length
   // would be a libc call.
@@ -104,9 +106,16 @@ inline uint16_t RequestBuilder::build(uint8_t* out, uint8_t tmpl, uint32_t clien
   uint8_t* ip = out + l3_offset_;
   uint8_t* udp = out + udp_offset_;
   const uint64_t xmt_be = __builtin_bswap64(xmt);
+  const uint64_t org_be = __builtin_bswap64(org);
+  const uint64_t rec_be = __builtin_bswap64(rec);
+  std::memcpy(out + ntp_offset_ + core::off::kOrigin, &org_be, 8);
+  std::memcpy(out + ntp_offset_ + core::off::kReceive, &rec_be, 8);
   std::memcpy(out + ntp_offset_ + core::off::kTransmit, &xmt_be, 8);
   core::store_be16(udp, sport);
-  uint64_t sum = t.udp_sum + c.sum + dp::csum::be16(sport) + (xmt_be & 0xffff'ffff) + (xmt_be >> 32);
+  // The three timestamps sit at even offsets: their 32-bit halves add to
+  // the one's-complement sum as they are (RFC 1071).
+  uint64_t sum = t.udp_sum + c.sum + dp::csum::be16(sport) + (xmt_be & 0xffff'ffff) + (xmt_be >> 32) +
+                 (org_be & 0xffff'ffff) + (org_be >> 32) + (rec_be & 0xffff'ffff) + (rec_be >> 32);
   if (v6_) {
     std::memcpy(ip + 8, c.bytes, 16);
   } else {

@@ -11,6 +11,7 @@ void StepCounters::merge(const StepCounters& o) noexcept {
   no_mbuf += o.no_mbuf;
   good += o.good;
   unsync += o.unsync;
+  interleaved += o.interleaved;
   for (size_t i = 0; i < kKissCount; ++i) kod[i] += o.kod[i];
   crypto_nak += o.crypto_nak;
   for (size_t i = 0; i < kInvalidCount; ++i) invalid[i] += o.invalid[i];
@@ -76,6 +77,8 @@ StepResult make_result(unsigned number, StepKind kind, double offered_rate, cons
     r.sent_rate = sent / r.duration_s;
     r.answered_rate = static_cast<double>(usable) / r.duration_s;
   }
+  r.basic = usable - std::min(s.c.interleaved, usable);
+  r.interleaved_pct = usable ? 100.0 * static_cast<double>(s.c.interleaved) / static_cast<double>(usable) : 0;
   const uint64_t matched = s.c.matched();
   r.lost = s.c.sent > matched ? s.c.sent - matched : 0;
   r.lost_pct = s.c.sent ? 100.0 * static_cast<double>(r.lost) / sent : 0;

@@ -19,6 +19,7 @@ struct StepCounters {
   uint64_t no_mbuf = 0;         // requests not built: the mbuf pool was empty
   uint64_t good = 0;            // usable time answers
   uint64_t unsync = 0;          // answers from an unsynchronized server (valid unless --reject-unsync)
+  uint64_t interleaved = 0;     // of good + unsync: interleaved answers (--interleaved); the others are basic
   uint64_t kod[kKissCount] = {};
   uint64_t crypto_nak = 0;
   uint64_t invalid[kInvalidCount] = {};
@@ -51,9 +52,9 @@ struct StepCounters {
 struct StepStats {
   StepCounters c;
   LogHistogram rtt_ticks;        // T4 - T1 on the TSC
-  LogHistogram processing_ns;    // T3 - T2 of time answers
-  SignedHistogram xmt_offset_ns; // T3 - T4
-  SignedHistogram offset_ns;     // NTP offset
+  LogHistogram processing_ns;    // T3 - T2 of time answers (interleaved: of the previous answer)
+  SignedHistogram xmt_offset_ns; // T3 - T4 (basic answers)
+  SignedHistogram offset_ns;     // NTP offset (basic answers)
 
   void merge(const StepStats& o) noexcept;
   void reset() noexcept { *this = StepStats{}; }
@@ -76,6 +77,8 @@ struct StepResult {
   StepCounters c;
   double sent_rate = 0;
   double answered_rate = 0;     // good + unsync per second
+  uint64_t basic = 0;           // good + unsync - interleaved
+  double interleaved_pct = 0;   // interleaved in % of good + unsync
   uint64_t lost = 0;            // sent without a matching answer in time
   double lost_pct = 0;
   uint64_t invalid = 0;

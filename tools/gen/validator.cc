@@ -36,8 +36,12 @@ AnswerCheck check_answer(std::span<const uint8_t> ntp, const Expectation& expect
     crypto_nak = t.crypto_nak;
   }
   // RFC 5905 section 8: the origin timestamp ties the answer to the request
-  // (and defeats off-path spoofing: it was random).
-  if (core::load_be64(p + core::off::kOrigin) != expected.origin) return invalid(Invalid::kOriginMismatch);
+  // (and defeats off-path spoofing: it was random). An interleaved answer
+  // to a request that gave no previous receive timestamp cannot be one.
+  if (core::load_be64(p + core::off::kOrigin) != expected.origin ||
+      (expected.interleaved && expected.previous_receive == 0)) {
+    return invalid(Invalid::kOriginMismatch);
+  }
   if (core::mode_of(lvm) != expected.reply_mode) return invalid(Invalid::kMode);
   if (version != expected.version) return invalid(Invalid::kVersion);
 
@@ -61,22 +65,30 @@ AnswerCheck check_answer(std::span<const uint8_t> ntp, const Expectation& expect
   const core::NtpTimestamp rec{core::load_be64(p + core::off::kReceive)};
   const core::NtpTimestamp xmt{core::load_be64(p + core::off::kTransmit)};
   if (rec.is_zero() || xmt.is_zero()) return invalid(Invalid::kZeroTimestamp);
-  const int64_t processing = core::ntp_diff_nanos(xmt, rec);
+  // An answer leaves after its request came in. Interleaved, T3 is the
+  // previous answer's, whose T2 the request carried as its origin.
+  const core::NtpTimestamp answered_rec = expected.interleaved ? core::NtpTimestamp{expected.previous_receive} : rec;
+  const int64_t processing = core::ntp_diff_nanos(xmt, answered_rec);
   if (processing < 0) return invalid(Invalid::kReceiveAfterTransmit);
   // T2 and T3 must lie in [T1 - bound, T4 + bound]: the server stamped the
   // request between our sending and receiving it, give or take how far its
-  // clock may be from ours.
+  // clock may be from ours. (T2 <= T3 bounds the other sides; an
+  // interleaved T3 is older, so T2's upper side is checked apart and T3's
+  // lower side would need the previous exchange's T1.)
   const int64_t rec_after_t1 = core::ntp_diff_nanos(rec, local.sent);
   const int64_t xmt_after_t4 = core::ntp_diff_nanos(xmt, local.received);
-  if (!unsync && (rec_after_t1 < -options.max_offset_ns || xmt_after_t4 > options.max_offset_ns)) {
+  if (!unsync && (rec_after_t1 < -options.max_offset_ns || xmt_after_t4 > options.max_offset_ns ||
+                  (expected.interleaved && core::ntp_diff_nanos(rec, local.received) > options.max_offset_ns))) {
     return invalid(Invalid::kOutOfBounds);
   }
 
   AnswerCheck c;
   c.verdict = unsync ? Verdict::kUnsynchronized : Verdict::kGood;
   c.processing_ns = processing;
-  c.xmt_offset_ns = xmt_after_t4;
-  c.offset_ns = (rec_after_t1 + xmt_after_t4) / 2;
+  if (!expected.interleaved) {
+    c.xmt_offset_ns = xmt_after_t4;
+    c.offset_ns = (rec_after_t1 + xmt_after_t4) / 2;
+  }
   return c;
 }
 
@@ -103,13 +115,15 @@ const char* invalid_description(Invalid i) noexcept {
   switch (i) {
     case Invalid::kTruncated: return "shorter than the 48-byte NTP header";
     case Invalid::kBadTrailer: return "malformed extension fields or MAC after the header";
-    case Invalid::kOriginMismatch: return "origin timestamp is not the request's transmit timestamp";
+    case Invalid::kOriginMismatch:
+      return "origin timestamp is not the request's transmit timestamp (or, interleaved, its receive timestamp)";
     case Invalid::kUnknownOrigin: return "origin timestamp matches no request sent in this run";
     case Invalid::kMode: return "wrong mode (expected 4, or 2 for a mode-1 request)";
     case Invalid::kVersion: return "version of the request not echoed";
     case Invalid::kStratum: return "stratum 17-255 (reserved)";
     case Invalid::kZeroTimestamp: return "receive or transmit timestamp is zero";
-    case Invalid::kReceiveAfterTransmit: return "receive timestamp later than transmit timestamp";
+    case Invalid::kReceiveAfterTransmit:
+      return "receive timestamp later than transmit timestamp (interleaved: those of the previous answer)";
     case Invalid::kOutOfBounds: return "server timestamps further than --max-offset from our clock";
     case Invalid::kIpChecksum: return "IPv4 header checksum wrong";
     case Invalid::kUnsynchronized: return "unsynchronized server (LI=3 or stratum 16) with --reject-unsync";

@@ -10,6 +10,14 @@
 //   receive and transmit timestamps non-zero, receive <= transmit, both
 //   within max_offset of the client's clock ([T1 - bound, T4 + bound])
 //
+// An interleaved answer (draft-ietf-ntp-interleaved-modes: its origin is
+// the request's receive field) must answer a request that asked for one
+// (carried an origin), and its transmit timestamp is the server's previous
+// answer's: it is checked against that answer's receive timestamp (the
+// request's origin) instead of this one's, and its processing time is the
+// previous answer's. Its receive timestamp is held to the bounds on both
+// sides; its transmit timestamp only to the upper one.
+//
 // An unsynchronized server's answer is well-formed but gives no usable
 // time: it is counted apart (and as invalid with reject_unsync), and its
 // timestamps are not held to the bound, since such a server's clock may be
@@ -40,7 +48,7 @@ enum class Verdict : uint8_t {
 enum class Invalid : uint8_t {
   kTruncated,             // shorter than the 48-byte header
   kBadTrailer,            // malformed extension fields or MAC after the header
-  kOriginMismatch,        // origin timestamp is not the request's transmit timestamp
+  kOriginMismatch,        // origin timestamp is not the request's transmit (or, interleaved, receive) timestamp
   kUnknownOrigin,         // origin matches no request this run sent
   kMode,                  // not mode 4 (or 2 for a mode-1 request)
   kVersion,               // version not echoed
@@ -63,7 +71,13 @@ const char* kiss_name(Kiss k) noexcept;  // "RATE", ..., "other"
 struct Expectation {
   uint8_t version = 4;
   core::Mode reply_mode = core::Mode::kServer;
-  uint64_t origin = 0;  // the request's transmit timestamp
+  uint64_t origin = 0;  // the request's transmit timestamp (interleaved: its receive timestamp)
+  // The answer's origin is the request's receive field: an interleaved
+  // answer, whose transmit timestamp is that of the server's previous
+  // answer. `previous_receive`: the origin the request carried, the
+  // server's receive timestamp of that previous answer (0: none).
+  bool interleaved = false;
+  uint64_t previous_receive = 0;
 };
 
 // The client's own times of the exchange, on its clock.
@@ -78,6 +92,9 @@ struct AnswerCheck {
   Kiss kiss = Kiss::kOther;               // for kKissOfDeath
   // For kGood and kUnsynchronized:
   int64_t processing_ns = 0;  // T3 - T2: the server's own processing time, as it states it
+                              // (interleaved: of its previous answer)
+  // Basic answers only (0 for interleaved ones, whose T3 is not this
+  // exchange's):
   int64_t xmt_offset_ns = 0;  // T3 - T4: server transmit time against the client's receive time
   int64_t offset_ns = 0;      // ((T2 - T1) + (T3 - T4)) / 2: the NTP clock offset (RFC 5905 section 8)
 };

@@ -26,7 +26,10 @@ constexpr uint64_t kMaxBacklog = 4 * kBurst;
 }  // namespace
 
 Worker::Worker(const WorkerSetup& setup)
-    : s_(setup), me_(setup.shared[setup.index]), table_(setup.table_capacity), stats_(std::make_unique<StepStats>()) {
+    : s_(setup),
+      me_(setup.shared[setup.index]),
+      table_(setup.table_capacity, setup.flows != nullptr),
+      stats_(std::make_unique<StepStats>()) {
   for (size_t t = 0; t < s_.builder->template_count(); ++t) {
     first_byte_[t] = s_.builder->request_template(t).bytes[s_.builder->ntp_offset()];
   }
@@ -153,12 +156,26 @@ void Worker::send(uint64_t now) noexcept {
     templates[i] = t;
     const uint32_t client = next_client_;
     if (++next_client_ == clients) next_client_ = 0;
-    // Lemire's multiply-shift: a uniform port in the range without a division.
-    const auto port = static_cast<uint16_t>(
-        s_.source_port_min + ((next_random() >> 32) * source_port_span_ >> 32));
-    const uint64_t xmt = s_.codec.encode(make_sequence(s_.index, counter));
+    const uint64_t sequence = make_sequence(s_.index, counter);
+    const uint64_t xmt = transmit_field_stamp(s_.codec, sequence);
+    uint16_t port;
+    uint64_t org = 0, rec = 0;
+    if (s_.flows == nullptr) {
+      // Lemire's multiply-shift: a uniform port in the range without a division.
+      port = static_cast<uint16_t>(s_.source_port_min + ((next_random() >> 32) * source_port_span_ >> 32));
+    } else {
+      // Interleaved mode (draft-ietf-ntp-interleaved-modes): origin = the
+      // server's receive timestamp of this client's last answer (0 before
+      // the first: a basic answer), receive field != transmit field. The
+      // mbuf keeps its counter if the TX queue refuses it, so the record
+      // stays right.
+      port = flow_port(client);
+      org = s_.flows[client].load(std::memory_order_relaxed);
+      rec = receive_field_stamp(s_.codec, sequence);
+      table_.record_flow(counter, FlowRecord{org, client});
+    }
     rte_mbuf* m = pkts[i];
-    const uint16_t length = s_.builder->build(rte_pktmbuf_mtod(m, uint8_t*), t, client, port, xmt);
+    const uint16_t length = s_.builder->build(rte_pktmbuf_mtod(m, uint8_t*), t, client, port, xmt, org, rec);
     m->data_len = length;
     m->pkt_len = length;
   }
@@ -281,9 +298,12 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
     return false;
   }
   // The answer's origin (a reflected request's own transmit timestamp)
-  // names the request.
+  // names the request; in interleaved mode, a tagged one is our receive
+  // field: an interleaved answer.
   const uint64_t key = core::load_be64(ntp + (s_.echo ? core::off::kTransmit : core::off::kOrigin));
-  const uint64_t sequence = s_.codec.decode(key);
+  uint64_t sequence = s_.codec.decode(key);
+  const bool interleaved = s_.flows != nullptr && is_receive_field(sequence);
+  if (interleaved) sequence = untagged(sequence);
   const unsigned owner = worker_of(sequence);
   if (owner != s_.index) {
     if (owner < s_.count && !forwarded) {
@@ -335,7 +355,13 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
   }
 
   const RequestTemplate& rt = s_.builder->request_template(t);
-  const Expectation e{rt.version, rt.reply_mode, key};
+  Expectation e{rt.version, rt.reply_mode, key};
+  const FlowRecord* flow = nullptr;
+  if (s_.flows != nullptr) {
+    flow = &table_.flow_of(counter);
+    e.interleaved = interleaved;
+    e.previous_receive = flow->origin;
+  }
   const LocalTimes local{map.to_ntp(tx_tsc), map.to_ntp(rx_tsc)};
   const AnswerCheck check = check_answer({ntp, k.payload_length}, e, local, s_.validator);
   switch (check.verdict) {
@@ -349,8 +375,17 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
       ++usable;
       st.rtt_ticks.record(rtt);
       st.processing_ns.record(static_cast<uint64_t>(check.processing_ns));
-      st.xmt_offset_ns.record(check.xmt_offset_ns);
-      st.offset_ns.record(check.offset_ns);
+      if (interleaved) {
+        ++c.interleaved;
+      } else {
+        st.xmt_offset_ns.record(check.xmt_offset_ns);
+        st.offset_ns.record(check.offset_ns);
+      }
+      // The next request of this client asks for the transmit time of
+      // this answer, by its receive timestamp.
+      if (flow != nullptr) {
+        s_.flows[flow->flow].store(core::load_be64(ntp + core::off::kReceive), std::memory_order_relaxed);
+      }
       break;
     case Verdict::kKissOfDeath:
       ++c.kod[static_cast<size_t>(check.kiss)];

@@ -11,6 +11,12 @@
 // sender through the sender's inbox ring, its receive TSC in an mbuf
 // dynamic field.
 //
+// Interleaved mode (--interleaved): each client (flow) keeps one source
+// port, and the flows' state -- the server's receive timestamp of each
+// client's last usable answer, the next request's origin -- is an array
+// shared by the workers (relaxed atomics: a race only costs one basic
+// answer).
+//
 // Per packet: no allocation, system call, lock or log line; bursts of 32.
 #pragma once
 
@@ -90,6 +96,9 @@ struct WorkerSetup {
   uint16_t source_port_min = 1024;
   uint16_t source_port_max = 65535;
   uint64_t seed = 1;
+  // Interleaved mode: builder->client_count() entries, zero at start; null
+  // for basic mode.
+  std::atomic<uint64_t>* flows = nullptr;
   uint64_t count_limit = 0;     // requests this worker may send in the run; 0: no limit
   size_t table_capacity = 1 << 20;
   int rx_tsc_offset = -1;       // mbuf dynfield for forwarded answers (count > 1)
@@ -119,6 +128,13 @@ class Worker {
   // Returns true if the mbuf was handed on (forwarded): not to be freed.
   bool handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& c, uint64_t rx_tsc,
                      const core::TimeMap& map, bool forwarded, uint64_t& usable, uint64_t& invalid) noexcept;
+  // Interleaved mode: the source port of client `client`, fixed (a real
+  // client keeps its socket; a server with several queues steers a flow to
+  // one of them, and its interleave state with it).
+  uint16_t flow_port(uint32_t client) const noexcept {
+    const uint32_t h = client * 0x9e37'79b9u;  // Knuth's multiplicative hash: spreads neighbours
+    return static_cast<uint16_t>(s_.source_port_min + (uint64_t{h} * source_port_span_ >> 32));
+  }
   uint64_t next_random() noexcept {
     // xorshift64* (Vigna, "An experimental exploration of Marsaglia's
     // xorshift generators, scrambled", 2016).
