@@ -83,16 +83,21 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo "chronyd client, minpoll -4, ${seconds}s x $rounds rounds per server and mode (veth, af_packet, software timestamps)"
-printf '%-10s %-12s %8s %14s %14s %14s\n' server mode samples "mean offset" "offset sd" "mean delay"
-for server in tachyond chronyd; do
-  for mode in basic interleaved; do
-    awk -v s="$server" -v m="$mode" '
-      { n++; o += $1; oo += $1 * $1; d += $2 }
-      END {
-        if (n == 0) { printf "%-10s %-12s %8d %14s %14s %14s\n", s, m, 0, "-", "-", "-"; exit }
-        mean = o / n; sd = sqrt(oo / n - mean * mean)
-        printf "%-10s %-12s %8d %11.2f us %11.2f us %11.2f us\n", s, m, n, mean * 1e6, sd * 1e6, d / n * 1e6
-      }' "$work/$server.$mode" 2>/dev/null ||
-      printf '%-10s %-12s %8d\n' "$server" "$mode" 0
-  done
-done
+echo "offsets in microseconds, + when the server is ahead; delay = round trip less the server's own time"
+python3 - "$work" <<'PY'
+import math, os, statistics, sys
+work = sys.argv[1]
+print(f"{'server':<10}{'mode':<13}{'samples':>8}{'mean':>9}{'sd':>9}{'median':>9}{'p5':>9}{'p95':>9}{'delay p50':>11}")
+for server in ("tachyond", "chronyd"):
+    for mode in ("basic", "interleaved"):
+        path = os.path.join(work, f"{server}.{mode}")
+        rows = [tuple(map(float, l.split())) for l in open(path)] if os.path.exists(path) else []
+        if not rows:
+            print(f"{server:<10}{mode:<13}{0:>8}")
+            continue
+        off = sorted(r[0] * 1e6 for r in rows)
+        delay = statistics.median(r[1] * 1e6 for r in rows)
+        q = lambda p: off[min(len(off) - 1, int(p * len(off)))]
+        print(f"{server:<10}{mode:<13}{len(off):>8}{statistics.fmean(off):>9.2f}{statistics.pstdev(off):>9.2f}"
+              f"{statistics.median(off):>9.2f}{q(0.05):>9.2f}{q(0.95):>9.2f}{delay:>11.2f}")
+PY

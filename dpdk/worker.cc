@@ -170,6 +170,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   }
   uint64_t tx_bytes = 0;
   for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
+  const uint64_t before_tx_burst = rte_rdtsc();
   const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx, n_tx);
   c.tx_packets.add(sent);
   if (unlikely(sent < n_tx)) {
@@ -179,10 +180,12 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   }
   c.tx_bytes.add(tx_bytes);
   if (interleave != nullptr && n_ntp != 0) {
-    // The precise transmit timestamp: right after the frames went to the
-    // NIC's queue (no NIC here reports per-packet TX timestamps through
-    // DPDK's API), for the next, interleaved answer to each client.
-    core::NtpTimestamp precise = model.tsc.to_ntp(rte_rdtsc());
+    // The precise transmit timestamp, for the next (interleaved) answer to
+    // each client: right after the frames went to the NIC's ring (DPDK has
+    // no per-packet TX timestamps). A kernel-backed port transmits inside
+    // tx_burst (a system call that may deliver the frames, or be
+    // preempted): there the moment it was called is the closer one.
+    core::NtpTimestamp precise = model.tsc.to_ntp(cfg_.tx_timestamp_before_burst ? before_tx_burst : rte_rdtsc());
     precise.raw &= ~uint64_t{1};
     for (uint16_t i = 0; i < n_ntp; ++i) {
       if (ntp_tx_index[i] < sent) interleave->remember(ntp_rx[i], precise);

@@ -50,6 +50,10 @@ struct WorkerConfig {
   core::QuiescentBox<auth::AuthPolicy>* auth = nullptr;
   // Interleaved mode: this worker's table. Null: basic mode only.
   core::InterleaveTable* interleave = nullptr;
+  // Interleaved mode's transmit timestamp: taken right before tx_burst
+  // instead of right after it returned (kernel-backed ports, whose
+  // tx_burst is a system call that sends the frames itself).
+  bool tx_timestamp_before_burst = false;
   // Yield the CPU this often (TSC ticks; 0: never). Ports backed by kernel
   // sockets (AF_XDP, AF_PACKET, TAP) need the kernel's softirq work on the
   // worker's CPU to move their frames; a loop that never yields starves it.

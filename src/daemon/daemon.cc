@@ -98,11 +98,15 @@ core::RateLimitOptions rate_options(const Config& c) {
   return o;
 }
 
+// Ports whose frames go through the kernel (a system call per burst).
+bool kernel_backed(const std::string& driver) {
+  return driver == "net_af_xdp" || driver == "net_af_packet" || driver == "net_tap";
+}
+
 // port.yield_us, with "auto" resolved for the driver.
 uint64_t yield_interval_us(const Config& c, const std::string& driver) {
   if (c.port.yield_us >= 0) return static_cast<uint64_t>(c.port.yield_us);
-  const bool kernel_backed = driver == "net_af_xdp" || driver == "net_af_packet" || driver == "net_tap";
-  return kernel_backed ? 1000 : 0;
+  return kernel_backed(driver) ? 1000 : 0;
 }
 
 // The admission policy the configuration describes. A prefix listed in
@@ -261,6 +265,7 @@ Status Daemon::start() {
     wc.mac = macs_.back().get();
     wc.auth = auth_.get();
     wc.interleave = c.interleaved.enabled ? interleave_.back().get() : nullptr;
+    wc.tx_timestamp_before_burst = kernel_backed(port_->capabilities().driver);
     wc.yield_interval_tsc = yield_interval_us(c, port_->capabilities().driver) * dp::tsc_hz() / 1'000'000;
     workers_.push_back(std::make_unique<dp::Worker>(wc));
   }
@@ -616,7 +621,8 @@ void Daemon::log_banner() const {
                config_.eal.memory == "hugepages" ? "hugepages" : "without hugepages", port_->mbufs_total());
   spdlog::info("auth: {}; interleaved mode: {}", describe_keys(*auth_->current(), config_.auth),
                config_.interleaved.enabled
-                   ? "on, " + std::to_string(interleave_.front()->entries()) + " transmit timestamps per worker"
+                   ? "on, " + std::to_string(interleave_.front()->entries()) + " transmit timestamps per worker, " +
+                         (kernel_backed(caps.driver) ? "taken as tx_burst is called" : "taken after tx_burst")
                    : std::string("off"));
 }
 

@@ -78,7 +78,7 @@ samples() {  # MODE (4I or 4B): samples chronyd logged in that mode
 }
 
 check "tachyond serves (interleaved mode on by default)" start ""
-check "the banner says so" grep -q "interleaved mode: on, 65536 transmit timestamps per worker" "$work/log"
+check "the banner says so" grep -q "interleaved mode: on, 65536 transmit timestamps per worker, taken as tx_burst is called" "$work/log"
 poll 8
 inter=$(samples 4I) basic=$(samples 4B)
 echo "  chronyd xleave: $inter interleaved, $basic basic samples"
