@@ -21,16 +21,29 @@ InterleaveTable::Bucket& InterleaveTable::bucket_of(uint64_t key) noexcept {
 
 void InterleaveTable::remember(NtpTimestamp rx_key, NtpTimestamp tx) noexcept {
   Bucket& b = bucket_of(rx_key.raw);
-  // A free record, else the oldest (smallest receive timestamp, wrapping).
-  Record* victim = &b.way[0];
+  // The record with the same key (the clock came back over it: only the
+  // newest answer counts), else a free record, else the oldest (smallest
+  // receive timestamp, wrapping).
+  Record* victim = nullptr;
+  Record* oldest = &b.way[0];
   for (Record& r : b.way) {
-    if (r.rx == 0) {
+    if (r.rx == rx_key.raw) {
       victim = &r;
       break;
     }
-    if (static_cast<int64_t>(r.rx - victim->rx) < 0) victim = &r;
+    if (r.rx == 0) {
+      if (victim == nullptr) victim = &r;
+    } else if (oldest->rx != 0 && static_cast<int64_t>(r.rx - oldest->rx) < 0) {
+      oldest = &r;
+    }
   }
+  if (victim == nullptr) victim = oldest;
   *victim = Record{rx_key.raw, tx.raw};
+}
+
+void InterleaveTable::clear() noexcept {
+  for (size_t i = 0; i <= bucket_mask_; ++i) buckets_[i] = Bucket{};
+  ++clears_;
 }
 
 std::optional<NtpTimestamp> InterleaveTable::take(NtpTimestamp origin) noexcept {

@@ -32,13 +32,24 @@ class InterleaveTable {
   // Allocates `entries` records (rounded up to a power of two, >= 4).
   explicit InterleaveTable(size_t entries);
 
-  // `rx` made usable as a key: lowest bit set, and greater than every key
-  // this table issued before (a clock that steps back cannot reuse a key).
+  // `rx` made usable as a key: lowest bit set, and distinct from the key
+  // issued before it. A software receive timestamp is shared by a whole
+  // burst: each frame after the first gets the previous key + 2 (0.47 ns),
+  // so a burst of 32 is spread over 15 ns. A timestamp further back than
+  // that is the clock moving back (a model correction, a step, a leap
+  // second): it is used as it is, never pinned ahead of the clock, and a
+  // move back of more than a millisecond also empties the table, whose
+  // keys could otherwise be issued again.
   NtpTimestamp mark_unique(NtpTimestamp rx) noexcept {
     uint64_t k = rx.raw | 1;
-    // Compared as a signed difference (NTP time wraps); the first key has
-    // nothing to compare with.
-    if (last_key_ != 0 && static_cast<int64_t>(k - last_key_) <= 0) k = last_key_ + 2;
+    const auto behind = static_cast<int64_t>(last_key_ - k);  // NTP time wraps: signed difference
+    if (last_key_ != 0 && behind >= 0) {
+      if (behind < kNudgeWindow) {
+        k = last_key_ + 2;
+      } else if (behind > kStepBack) {
+        clear();
+      }
+    }
     last_key_ = k;
     return NtpTimestamp{k};
   }
@@ -51,6 +62,10 @@ class InterleaveTable {
   // The transmit timestamp remembered for `origin`, removed from the table.
   std::optional<NtpTimestamp> take(NtpTimestamp origin) noexcept;
 
+  // Forgets every record (a large step back of the clock).
+  void clear() noexcept;
+  uint64_t clears() const noexcept { return clears_; }
+
   size_t entries() const noexcept { return (bucket_mask_ + 1) * kWays; }
   size_t memory_bytes() const noexcept { return entries() * sizeof(Record); }
 
@@ -60,6 +75,8 @@ class InterleaveTable {
     uint64_t tx;
   };
   static constexpr size_t kWays = 4;
+  static constexpr int64_t kNudgeWindow = 256;          // 60 ns in 2^-32 s units
+  static constexpr int64_t kStepBack = 4'294'967;      // 1 ms
   struct alignas(64) Bucket {
     Record way[kWays];
   };
@@ -68,6 +85,7 @@ class InterleaveTable {
   std::unique_ptr<Bucket[]> buckets_;
   size_t bucket_mask_ = 0;
   uint64_t last_key_ = 0;
+  uint64_t clears_ = 0;
 };
 
 }  // namespace tachyon::core

@@ -22,16 +22,42 @@ TEST(Interleave, UnmarkedOrUnknownOriginsMiss) {
   EXPECT_FALSE(t.take(NtpTimestamp{0x1234'5678'0000'0001ull}).has_value());  // marked, not ours
 }
 
-TEST(Interleave, KeysAreUniqueAndIncreaseEvenWhenTheClockRepeatsOrStepsBack) {
+TEST(Interleave, KeysWithinABurstAreUniqueAndFollowTheClockBack) {
   InterleaveTable t(64);
   const NtpTimestamp same{0xeeab'0000'0000'1000ull};
   const NtpTimestamp a = t.mark_unique(same);
   const NtpTimestamp b = t.mark_unique(same);  // a burst: one software timestamp
-  const NtpTimestamp c = t.mark_unique(NtpTimestamp{same.raw - 1'000'000});  // stepped back
   EXPECT_NE(a, b);
-  EXPECT_GT(b.raw, a.raw);
-  EXPECT_GT(c.raw, b.raw);
-  EXPECT_LE(b.raw - a.raw, 2u);  // distorted by at most 2^-31 s
+  EXPECT_EQ(b.raw - a.raw, 2u);  // distorted by 2^-31 s per frame
+  // The clock moved back 233 us (a correction): the key follows it, never
+  // pinned ahead of the time served (receive would come after transmit).
+  const NtpTimestamp c = t.mark_unique(NtpTimestamp{same.raw - 1'000'000});
+  EXPECT_EQ(c.raw, (same.raw - 1'000'000) | 1);
+  EXPECT_EQ(t.clears(), 0u);
+}
+
+TEST(Interleave, AKeyIssuedAgainAfterTheClockCameBackKeepsOnlyTheNewestAnswer) {
+  InterleaveTable t(64);
+  const NtpTimestamp k1 = t.mark_unique(NtpTimestamp{0xeeab'0000'0010'0000ull});
+  t.remember(k1, NtpTimestamp{100});
+  t.mark_unique(NtpTimestamp{0xeeab'0000'0020'0000ull});
+  const NtpTimestamp k2 = t.mark_unique(NtpTimestamp{0xeeab'0000'0010'0000ull});  // back 0.24 ms
+  ASSERT_EQ(k1, k2);
+  t.remember(k2, NtpTimestamp{200});
+  EXPECT_EQ(t.take(k1), NtpTimestamp{200});
+  EXPECT_FALSE(t.take(k1).has_value());
+}
+
+TEST(Interleave, AStepBackOfMoreThanAMillisecondEmptiesTheTable) {
+  // A leap second repeats 23:59:59: keys of the first pass could be issued
+  // again during the second.
+  InterleaveTable t(64);
+  const NtpTimestamp before = t.mark_unique(NtpTimestamp{0xeeab'0001'0000'0000ull});
+  t.remember(before, NtpTimestamp{5});
+  const NtpTimestamp after = t.mark_unique(NtpTimestamp{0xeeab'0000'0000'0000ull});  // 1 s back
+  EXPECT_EQ(after.raw, 0xeeab'0000'0000'0001ull);
+  EXPECT_EQ(t.clears(), 1u);
+  EXPECT_FALSE(t.take(before).has_value());
 }
 
 TEST(Interleave, TableIsBoundedAndEvictsTheOldest) {
