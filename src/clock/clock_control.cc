@@ -198,6 +198,24 @@ void ClockControl::sample_reference() {
   last_good_utc_ns_ = last_sample_utc_ns_;
 }
 
+std::string ClockControl::replace_leaps(LeapTable next) {
+  if (last_sample_utc_ns_ != 0) {
+    const int now = leaps_.tai_utc_at_utc(last_sample_utc_ns_);
+    const int then = next.tai_utc_at_utc(last_sample_utc_ns_);
+    if (now != then && now != 0) {
+      return "it says TAI - UTC = " + std::to_string(then) + " s now, the table in use " + std::to_string(now) +
+             " s: restart tachyond to change the timescale";
+    }
+  }
+  // Upcoming leaps the new table lacks (announced by the kernel) stay.
+  for (const LeapSecond& l : leaps_.leaps()) {
+    if (l.utc_s * kNs > last_sample_utc_ns_) next.add(l.utc_s, l.step());
+  }
+  leaps_ = std::move(next);
+  expiry_warned_ = false;
+  return "";
+}
+
 void ClockControl::note_kernel_leap(const ReferenceStatus& rs) {
   if (rs.leap == 0 || last_sample_utc_ns_ == 0) return;
   const int64_t utc_s = last_sample_utc_ns_ / kNs;

@@ -82,6 +82,11 @@ class ClockControl {
   std::optional<int64_t> next_boundary_in_ns(int64_t horizon_ns) const;
   const Servo& servo() const noexcept { return servo_; }
   const LeapTable& leaps() const noexcept { return leaps_; }
+  // A reloaded leap-seconds table, taken only if it agrees with the one in
+  // use on TAI - UTC now (else the served time would jump by seconds;
+  // that takes a restart). Leaps the kernel announced are kept. Returns ""
+  // or why the table was refused.
+  std::string replace_leaps(LeapTable next);
 
  private:
   // How the served timescale relates to the continuous one at an instant.

@@ -474,9 +474,32 @@ void Daemon::reload() {
     config_.auth = next.auth;
     spdlog::info("reload: auth: {}", what);
   }
+  // Live: the leap-seconds file (re-read on every reload: tzdata updates
+  // it in place). The rest of [reference] takes a restart.
+  if (!next.reference.leap_file.empty()) {
+    auto table = clock::LeapTable::load(next.reference.leap_file);
+    if (!table) {
+      spdlog::error("reload: reference.leap_file: {}; keeping the leap seconds in use", table.message());
+    } else {
+      const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+      const std::string path = table.value().path();
+      const int64_t expiry = table.value().expiry_unix();
+      const bool expired = table.value().expired(now_s);
+      if (const std::string why = reference_->replace_leaps(std::move(table.value())); !why.empty()) {
+        spdlog::error("reload: reference.leap_file {}: {}; keeping the leap seconds in use", path, why);
+      } else {
+        config_.reference.leap_file = next.reference.leap_file;
+        spdlog::info("reload: leap seconds from {} (expires {}{})", path, utc_date(expiry),
+                     expired ? ", expired" : "");
+      }
+    }
+  }
+  Config::Reference reference_rest = next.reference;
+  reference_rest.leap_file = config_.reference.leap_file;
   const std::pair<const char*, bool> restart_only[] = {
       {"[eal]", next.eal == config_.eal},       {"[port]", next.port == config_.port},
-      {"[server]", next.server == config_.server}, {"[reference]", next.reference == config_.reference},
+      {"[server]", next.server == config_.server}, {"[reference]", reference_rest == config_.reference},
       {"[stats]", next.stats == config_.stats},  {"[interleaved]", next.interleaved == config_.interleaved},
   };
   for (const auto& [table, same] : restart_only) {

@@ -115,6 +115,21 @@ check "good file: log level applied live" grep -q "reload: log level warn" "$wor
 check "restart-only change reported" grep -q "reload: \[server\] changed: restart tachyond to apply it" "$work/log"
 check "still serving the running address" [ "$(probe 10123)" = answered ]
 
+# The leap-seconds file is re-read on reload (tzdata updates it in place);
+# one that fails its checksum keeps the table in use.
+cp /usr/share/zoneinfo/leap-seconds.list "$work/leap.list"
+sed 's|^\[reference\]$|[reference]\nleap_file = "'"$work"'/leap.list"|' "$work/good.toml" > "$work/t.toml"
+kill -HUP "$pid"
+sleep 1
+check "leap file: a new path applied live" grep -q "reload: leap seconds from $work/leap.list (expires" "$work/log"
+sed -i 's/^2272060800\( *\)10/2272060800\111/' "$work/leap.list"  # its SHA-1 no longer matches
+kill -HUP "$pid"
+sleep 1
+check "leap file: a corrupted file keeps the leap seconds in use" \
+  grep -q "reload: reference.leap_file: .*keeping the leap seconds in use" "$work/log"
+check "leap file: not reported as needing a restart" bash -c "! grep -q 'reload: \[reference\] changed' '$work/log'"
+check "still serving after the leap file reloads" [ "$(probe 10123)" = answered ]
+
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
