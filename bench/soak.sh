@@ -397,6 +397,7 @@ max() { echo $(($1 > $2 ? $1 : $2)); }
 fault_at=$(max $((seconds * 30 / 100)) $((warmup + 2)))
 step_at=$(max $((seconds * 55 / 100)) $((fault_at + fault_length + 4)))
 step_back_at=$(max $((seconds * 75 / 100)) $((step_at + 6)))
+noisy_at=$(max $((seconds * 85 / 100)) $((step_back_at + 4)))  # 20 us of noise on every sample, for 4 s
 next_report=60
 while :; do
   t=$(($(date +%s) - load_start))
@@ -433,6 +434,14 @@ while :; do
       set_fake "offset_ns 37000000000" "noise_ns 50"
       event phc_step_back
       echo "soak: t=${t}s: the PHC steps back by -10 ms"
+    elif [ "$t" -ge "$noisy_at" ] && ! grep -q ' phc_noisy$' "$tmp/events"; then
+      set_fake "offset_ns 37000000000" "noise_ns 20000"
+      event phc_noisy
+      echo "soak: t=${t}s: the PHC turns noisy (20 us per sample)"
+    elif [ "$t" -ge $((noisy_at + 4)) ] && ! grep -q ' phc_quiet$' "$tmp/events"; then
+      set_fake "offset_ns 37000000000" "noise_ns 50"
+      event phc_quiet
+      echo "soak: t=${t}s: the PHC is quiet again"
     fi
   fi
   if [ "$t" -ge "$next_report" ]; then
@@ -661,6 +670,12 @@ if phc:
     check("the reference stepped by 10.00 ms" in log and "the reference stepped by -10.00 ms" in log
           and m.get("ref_steps", 0) >= 2, f"PHC steps of +10 ms and -10 ms followed and logged "
           f"({m.get('ref_steps', 0):.0f} steps in /metrics)")
+    noisy = [s for s in load if ev.get("phc_noisy", float("inf")) <= s["t"] <= ev.get("phc_quiet", 0)]
+    served = all(b["m"]["answers"] > a["m"]["answers"] for a, b in zip(noisy, noisy[1:]))
+    check("phc_noisy" in ev and len(noisy) >= 2 and served
+          and all(s["m"].get("stratum") == 1 for s in noisy),
+          f"PHC noisy (20 us per sample) for 4 s: still serving at stratum 1, answering in each of "
+          f"{max(len(noisy) - 1, 0)} intervals")
 port = (g or {}).get("port")
 if post and port:
     b = post[-1]["m"]
