@@ -111,6 +111,9 @@ netns_create "$tag"
 netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
 sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
   "$tmp/tachyond.toml"
+if [ -n "${YIELD_US:-}" ]; then  # port.yield_us for tachyond (default: auto, 1000 us on AF_XDP)
+  sed -i "s/^\[port\]$/[port]\nyield_us = $YIELD_US/" "$tmp/tachyond.toml"
+fi
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
