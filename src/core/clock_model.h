@@ -13,13 +13,11 @@
 // (a seqlock over relaxed atomic words: standard C++, TSan-clean).
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 #include "core/ntp_time.h"
+#include "core/seqlock.h"
 #include "core/server_state.h"
 
 namespace tachyon::core {
@@ -95,50 +93,22 @@ struct ClockModel {
 static_assert(std::is_trivially_copyable_v<ClockModel>);
 static_assert(sizeof(ClockModel) <= 192, "workers copy the model once per burst: keep it small");
 
-// Single-writer seqlock (Boehm, "Can seqlocks get along with programming
-// language memory models?", 2012): the payload is stored as relaxed atomic
-// words, bracketed by a sequence number that is odd while a write is in
-// progress.
+// The control thread's single-writer publication of the model to the
+// workers: a SeqlockCell (core/seqlock.h) under the clock's vocabulary.
 class ClockPublisher {
  public:
-  ClockPublisher() noexcept { publish(ClockModel{}); }
-  explicit ClockPublisher(const ClockModel& m) noexcept { publish(m); }
+  ClockPublisher() noexcept = default;  // publishes ClockModel{}
+  explicit ClockPublisher(const ClockModel& m) noexcept : cell_(m) {}
 
   // REQUIRES: a single writer thread.
-  void publish(const ClockModel& m) noexcept {
-    Words w{};
-    std::memcpy(w.data(), &m, sizeof m);
-    const uint64_t s = seq_.load(std::memory_order_relaxed);
-    seq_.store(s + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    for (size_t i = 0; i < kWords; ++i) words_[i].store(w[i], std::memory_order_relaxed);
-    seq_.store(s + 2, std::memory_order_release);
-  }
-
-  // Wait-free for practical purposes: retries only while a publication (a
-  // few dozen stores, every few hundred ms) is in flight.
-  ClockModel read() const noexcept {
-    Words w;
-    for (;;) {
-      const uint64_t s1 = seq_.load(std::memory_order_acquire);
-      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      const uint64_t s2 = seq_.load(std::memory_order_relaxed);
-      if (s1 == s2 && (s1 & 1) == 0) break;
-    }
-    ClockModel m;
-    std::memcpy(static_cast<void*>(&m), w.data(), sizeof m);  // trivially copyable
-    return m;
-  }
-
-  uint64_t sequence() const noexcept { return seq_.load(std::memory_order_acquire); }
+  void publish(const ClockModel& m) noexcept { cell_.write(m); }
+  // Retries only while a publication (a few dozen stores, every few
+  // hundred ms) is in flight.
+  ClockModel read() const noexcept { return cell_.read(); }
+  uint64_t sequence() const noexcept { return cell_.sequence(); }
 
  private:
-  static constexpr size_t kWords = (sizeof(ClockModel) + 7) / 8;
-  using Words = std::array<uint64_t, kWords>;
-
-  alignas(64) std::atomic<uint64_t> seq_{0};
-  std::array<std::atomic<uint64_t>, kWords> words_{};
+  SeqlockCell<ClockModel> cell_;
 };
 
 }  // namespace tachyon::core
