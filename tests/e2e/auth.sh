@@ -11,31 +11,9 @@
 set -uo pipefail
 tachyond=$1
 keys=$2
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
-for tool in ntpdig chronyd curl; do
-  command -v "$tool" >/dev/null || { echo "$tool missing (tools/setup.sh): skipped"; exit 77; }
-done
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../tools/netns.sh
-. "$here/../../tools/netns.sh"
-
-tag=tau$$
-tag=${tag:0:14}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-  netns_delete "$tag" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-passed=0 failed=0
-check() {  # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup tau ntpdig chronyd curl
 
 for f in ntpd.keys chrony.keys wrong-ntpd.keys wrong-chrony.keys; do install -m 600 "$keys/$f" "$work/$f"; done
 # The server reads the ntpd-format file; the clients their own format.
@@ -61,10 +39,7 @@ check "the banner says which keys are loaded" grep -q "auth: 5 key(s) from $work
 ip netns exec "$NETNS_CLI" ping -c 2 -W 1 "$NETNS_SERVER_V4" >/dev/null 2>&1
 
 client() { ip netns exec "$NETNS_CLI" taskset -c "$NETNS_CLIENT_CPU" "$@"; }
-metric() {  # NAME: the sum over queues
-  ip netns exec "$NETNS_SRV" curl -s "http://127.0.0.1:9125/metrics" |
-    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
-}
+metric() { e2e_metric 9125 "$1"; }
 ntpdig_time='[+-][0-9.]+ \+/- [0-9.]+ 192\.0\.2\.1 s10 no-leap'
 chrony_time='System clock wrong by [+-]?[0-9]+\.[0-9]+ seconds'
 dig() { client timeout 20 ntpdig -t 2 "$@" "$NETNS_SERVER_V4" 2>&1; }

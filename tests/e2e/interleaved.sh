@@ -9,31 +9,9 @@
 #   interleaved.sh TACHYOND
 set -uo pipefail
 tachyond=$1
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
-for tool in chronyd curl taskset; do
-  command -v "$tool" >/dev/null || { echo "$tool missing (tools/setup.sh): skipped"; exit 77; }
-done
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../tools/netns.sh
-. "$here/../../tools/netns.sh"
-
-tag=txl$$
-tag=${tag:0:14}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-  netns_delete "$tag" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-passed=0 failed=0
-check() {  # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup txl chronyd curl taskset
 
 netns_create "$tag" >/dev/null
 netns_names "$tag"
@@ -52,10 +30,7 @@ stop() {
   wait "$pid" 2>/dev/null
   pid=
 }
-metric() {  # NAME: summed over queues
-  ip netns exec "$NETNS_SRV" curl -s "http://127.0.0.1:9127/metrics" |
-    awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
-}
+metric() { e2e_metric 9127 "$1"; }
 # chronyd polling every 1/8 s for SECONDS with xleave; its measurements log
 # ends in $work/measurements.log.
 poll() {  # SECONDS

@@ -7,28 +7,9 @@
 #   operations.sh TACHYOND
 set -uo pipefail
 tachyond=$1
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../tools/netns.sh
-. "$here/../../tools/netns.sh"
-
-tag=tops$$
-tag=${tag:0:14}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-  netns_delete "$tag" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-passed=0 failed=0
-check() {  # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup tops
 
 # --check-config: every error with file, line and column; exit status 1.
 cat > "$work/bad.toml" <<'CONF'

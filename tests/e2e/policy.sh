@@ -7,30 +7,11 @@
 #   policy.sh TACHYOND
 set -uo pipefail
 tachyond=$1
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
 ntpq=/opt/tachyon-test/ntpsec/usr/bin/ntpq
 [ -f "$ntpq" ] || { echo "ntpq not unpacked (tools/setup.sh): skipped"; exit 77; }
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../tools/netns.sh
-. "$here/../../tools/netns.sh"
-
-tag=tpol$$
-tag=${tag:0:14}
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-  netns_delete "$tag" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-passed=0 failed=0
-check() {  # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup tpol
 
 netns_create "$tag" >/dev/null
 netns_names "$tag"
