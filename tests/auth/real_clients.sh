@@ -44,29 +44,8 @@ for f in ntpd.keys chrony.keys wrong-ntpd.keys wrong-chrony.keys; do
   install -m 600 "$data/$f" "$work/$f"
 done
 
-# start_server NAME [ARGS...]: leaves its port in $work/NAME.port, its log in $work/NAME.log.
-start_server() {
-  local name=$1
-  shift
-  "$server" --lifetime 280 "$@" >"$work/$name.port" 2>"$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    if [ -s "$work/$name.port" ]; then return 0; fi
-    sleep 0.05
-  done
-  echo "FAIL: $name server did not start"
-  cat "$work/$name.log"
-  exit 1
-}
-
-shim='import os, runpy, socket, sys
-port = int(os.environ["NTP_TEST_PORT"])
-lookup = socket.getaddrinfo
-def getaddrinfo(host, service, *args, **kwargs):
-    return lookup(host, port if service in ("ntp", 123, "123") else service, *args, **kwargs)
-socket.getaddrinfo = getaddrinfo
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")'
+# shellcheck source=../support/loopback.sh
+. "$(dirname "$0")/../support/loopback.sh"
 
 passed=0
 failed=0
@@ -77,7 +56,7 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 ntpdig_at() {
   local port=$1
   shift
-  NTP_TEST_PORT=$port PYTHONPATH= timeout 30 "$python" -c "$shim" "$ntpdig" -t 2 "$@" 127.0.0.1 2>&1 || true
+  run_on_port "$port" "$ntpdig" -t 2 "$@" 127.0.0.1 2>&1 || true
 }
 # chronyd_at PORT KEYFILE KEY_ID: prints chronyd's output.
 chronyd_at() {
@@ -90,8 +69,8 @@ server_said() { tail -n "$2" "$work/$1.log"; }
 ntpdig_time='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ \(\+0000\) [+-][0-9.]+ \+/- [0-9.]+ 127\.0\.0\.1 s1 no-leap$'
 chrony_time='System clock wrong by [+-]?[0-9]+\.[0-9]+ seconds'
 
-start_server open --keys "$work/ntpd.keys"
-start_server required --keys "$work/chrony.keys" --require
+start_server 280 open --keys "$work/ntpd.keys"
+start_server 280 required --keys "$work/chrony.keys" --require
 port=$(cat "$work/open.port")
 required_port=$(cat "$work/required.port")
 

@@ -34,36 +34,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_server NAME [ARGS...]: starts a server, leaves its port in $work/NAME.port.
-start_server() {
-  local name=$1
-  shift
-  "$server" --lifetime 110 "$@" >"$work/$name.port" 2>"$work/$name.log" &
-  pids+=($!)
-  for _ in $(seq 100); do
-    if [ -s "$work/$name.port" ]; then return 0; fi
-    sleep 0.05
-  done
-  echo "FAIL: $name server did not start"
-  cat "$work/$name.log"
-  exit 1
-}
-
-shim='import os, runpy, socket, sys
-port = int(os.environ["NTPQ_TEST_PORT"])
-lookup = socket.getaddrinfo
-def getaddrinfo(host, service, *args, **kwargs):
-    return lookup(host, port if service in ("ntp", 123, "123") else service, *args, **kwargs)
-socket.getaddrinfo = getaddrinfo
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name="__main__")'
+# shellcheck source=../support/loopback.sh
+. "$(dirname "$0")/../support/loopback.sh"
 
 # ntpq_at NAME PORT ARGS...: runs ntpq; stdout in $work/NAME.out, stderr in $work/NAME.err.
 ntpq_at() {
   local name=$1 port=$2
   shift 2
   echo "\$ ntpq $*" >"$work/$name.cmd"
-  NTPQ_TEST_PORT=$port PYTHONPATH= timeout 30 "$python" -c "$shim" "$ntpq" "$@" \
+  run_on_port "$port" "$ntpq" "$@" \
     >"$work/$name.out" 2>"$work/$name.err" || true
 }
 
@@ -93,8 +72,8 @@ expect_none() {
   fi
 }
 
-start_server fixed
-start_server extreme --extreme
+start_server 110 fixed
+start_server 110 extreme --extreme
 port=$(cat "$work/fixed.port")
 extreme_port=$(cat "$work/extreme.port")
 
