@@ -11,6 +11,18 @@
 
 namespace tachyon::dp {
 
+Worker::Worker(const WorkerConfig& config) noexcept
+    : cfg_(config), ctx_(config.identity, &model_.answer, core::NtpTimestamp{}, config.caps.checksum_offload) {
+  adopt_model();
+}
+
+void Worker::adopt_model() noexcept {
+  ctx_ = FrameContext(cfg_.identity, &model_.answer, core::NtpTimestamp{}, cfg_.caps.checksum_offload);
+  ctx_.service = cfg_.service;
+  ctx_.control = cfg_.control;
+  ctx_.interleave = cfg_.interleave;
+}
+
 int Worker::lcore_main(void* arg) {
   static_cast<Worker*>(arg)->run();
   return 0;
@@ -47,25 +59,23 @@ uint16_t Worker::poll_once() noexcept {
 
 void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   WorkerCounters& c = *cfg_.counters;
-  const core::ClockModel model = cfg_.clock->read();
+  if (unlikely(cfg_.clock->refresh(model_, model_seen_))) adopt_model();
+  const core::ClockModel& model = model_;
   const core::NtpTimestamp software_rx = model.tsc.to_ntp(rx_tsc);
   const bool hw_usable = cfg_.caps.rx_timestamp_flag != 0 && model.nic.valid();
   const bool offload = cfg_.caps.checksum_offload;
 
-  FrameContext ctx(cfg_.identity, &model.answer, software_rx, offload);
-  ctx.service = cfg_.service;
-  ctx.control = cfg_.control;
+  FrameContext& ctx = ctx_;
   if (cfg_.auth != nullptr && cfg_.mac != nullptr) {
     if (auth_ == nullptr) auth_ = cfg_.auth->current();  // process() called directly (tests)
     ctx.mac = cfg_.mac;
     ctx.auth = auth_;
   }
   core::InterleaveTable* const interleave = cfg_.interleave;
-  ctx.interleave = interleave;
 
   rte_mbuf* tx[kBurstSize];
-  FrameVerdict ntp_verdicts[kBurstSize];
-  core::NtpTimestamp ntp_rx[kBurstSize];
+  FrameVerdict* const ntp_verdicts = ntp_verdicts_;
+  core::NtpTimestamp* const ntp_rx = ntp_rx_;
   rte_mbuf* ntp_mbufs[kBurstSize];
   rte_mbuf* dropped[kBurstSize];
   uint16_t ntp_tx_index[kBurstSize];  // where each NTP answer sits in tx[]
@@ -122,6 +132,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     if (v.action == FrameAction::kSendNtp) {
       ntp_verdicts[n_ntp] = v;
       ntp_rx[n_ntp] = ctx.rx;
+      if (interleave != nullptr) interleave->prefetch(ctx.rx);  // remember() writes it after tx_burst
       ntp_tx_index[n_ntp] = n_tx;
       ntp_mbufs[n_ntp++] = m;
       if (v.sign_key != nullptr) sign_ns += cfg_.mac->sign_cost_ns(v.sign_key->algorithm);
@@ -170,7 +181,8 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   }
   uint64_t tx_bytes = 0;
   for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
-  const uint64_t before_tx_burst = rte_rdtsc();
+  const bool stamp_before = interleave != nullptr && cfg_.tx_timestamp_before_burst;
+  const uint64_t before_tx_burst = stamp_before ? rte_rdtsc() : 0;
   const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx, n_tx);
   c.tx_packets.add(sent);
   if (unlikely(sent < n_tx)) {
@@ -185,7 +197,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     // no per-packet TX timestamps). A kernel-backed port transmits inside
     // tx_burst (a system call that may deliver the frames, or be
     // preempted): there the moment it was called is the closer one.
-    core::NtpTimestamp precise = model.tsc.to_ntp(cfg_.tx_timestamp_before_burst ? before_tx_burst : rte_rdtsc());
+    core::NtpTimestamp precise = model.tsc.to_ntp(stamp_before ? before_tx_burst : rte_rdtsc());
     precise.raw &= ~uint64_t{1};
     for (uint16_t i = 0; i < n_ntp; ++i) {
       if (ntp_tx_index[i] < sent) interleave->remember(ntp_rx[i], precise);

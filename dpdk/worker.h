@@ -3,7 +3,8 @@
 // transmit timestamps -> tx_burst, with unsent mbufs freed and counted.
 //
 // Per packet: no allocation, system call, lock, log line or virtual call.
-// The clock model is read once per burst; software RX timestamps are taken
+// The clock model is checked once per burst (copied only after the control
+// thread published a new one); software RX timestamps are taken
 // once per burst right after rx_burst returns; the transmit timestamp is
 // taken once per burst right before tx_burst.
 //
@@ -62,7 +63,9 @@ struct WorkerConfig {
 
 class Worker {
  public:
-  explicit Worker(const WorkerConfig& config) noexcept : cfg_(config) {}
+  explicit Worker(const WorkerConfig& config) noexcept;
+  Worker(const Worker&) = delete;  // ctx_ points into model_
+  Worker& operator=(const Worker&) = delete;
 
   // Polls until *config.stop becomes true, then returns after finishing the
   // burst in hand.
@@ -79,8 +82,21 @@ class Worker {
   static int lcore_main(void* arg);
 
  private:
+  // A new clock model was published: the frame context follows it.
+  void adopt_model() noexcept;
+
   WorkerConfig cfg_;
   const auth::AuthPolicy* auth_ = nullptr;  // taken at each quiescent point
+  // The clock model in use, copied from cfg_.clock only when the control
+  // thread has published a new one (a sequence check per burst, not a
+  // copy), and the frame context built on it.
+  core::ClockModel model_{};
+  uint64_t model_seen_ = core::ClockPublisher::kNeverSeen;
+  FrameContext ctx_;
+  // Per-burst scratch whose element types have initialisers: kept here so
+  // that a burst does not pay for clearing ~1 KiB of stack first.
+  FrameVerdict ntp_verdicts_[kBurstSize];
+  core::NtpTimestamp ntp_rx_[kBurstSize];
 };
 
 }  // namespace tachyon::dp

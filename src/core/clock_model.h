@@ -105,6 +105,10 @@ class ClockPublisher {
   // Retries only while a publication (a few dozen stores, every few
   // hundred ms) is in flight.
   ClockModel read() const noexcept { return cell_.read(); }
+  // A worker's cached model, copied again only after a publication (see
+  // SeqlockCell::refresh); `seen` starts at kNeverSeen.
+  static constexpr uint64_t kNeverSeen = SeqlockCell<ClockModel>::kNeverSeen;
+  bool refresh(ClockModel& m, uint64_t& seen) const noexcept { return cell_.refresh(m, seen); }
   uint64_t sequence() const noexcept { return cell_.sequence(); }
 
  private:

@@ -9,16 +9,6 @@ InterleaveTable::InterleaveTable(size_t entries) {
   buckets_ = std::make_unique<Bucket[]>(n / kWays);  // value-initialised: all free
 }
 
-InterleaveTable::Bucket& InterleaveTable::bucket_of(uint64_t key) noexcept {
-  // The low bits of a receive timestamp are noise (sub-nanosecond), the
-  // high ones change slowly: mix before indexing.
-  uint64_t x = key;
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  return buckets_[x & bucket_mask_];
-}
-
 void InterleaveTable::remember(NtpTimestamp rx_key, NtpTimestamp tx) noexcept {
   Bucket& b = bucket_of(rx_key.raw);
   // The record with the same key (the clock came back over it: only the

@@ -37,16 +37,24 @@ class SeqlockCell {
   // Retries only while a write is in flight (a few dozen stores).
   T read() const noexcept {
     Words w;
-    for (;;) {
-      const uint64_t s1 = seq_.load(std::memory_order_acquire);
-      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      const uint64_t s2 = seq_.load(std::memory_order_relaxed);
-      if (s1 == s2 && (s1 & 1) == 0) break;
-    }
+    load(w);
     T value;
     std::memcpy(static_cast<void*>(&value), w.data(), sizeof value);
     return value;
+  }
+
+  // A reader's cached copy: if the cell still holds the version `seen`
+  // names, `value` is left alone and false returned (one load of the
+  // sequence number, which stays in the reader's cache until a write);
+  // otherwise `value` gets a consistent copy, `seen` its version, and true
+  // is returned. Start `seen` at kNeverSeen.
+  static constexpr uint64_t kNeverSeen = ~uint64_t{0};  // odd: never a finished version
+  bool refresh(T& value, uint64_t& seen) const noexcept {
+    if (seq_.load(std::memory_order_acquire) == seen) return false;
+    Words w;
+    seen = load(w);
+    std::memcpy(static_cast<void*>(&value), w.data(), sizeof value);
+    return true;
   }
 
   uint64_t sequence() const noexcept { return seq_.load(std::memory_order_acquire); }
@@ -54,6 +62,17 @@ class SeqlockCell {
  private:
   static constexpr size_t kWords = (sizeof(T) + 7) / 8;
   using Words = std::array<uint64_t, kWords>;
+
+  // A consistent copy of the payload; returns its (even) version.
+  uint64_t load(Words& w) const noexcept {
+    for (;;) {
+      const uint64_t s1 = seq_.load(std::memory_order_acquire);
+      for (size_t i = 0; i < kWords; ++i) w[i] = words_[i].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      const uint64_t s2 = seq_.load(std::memory_order_relaxed);
+      if (s1 == s2 && (s1 & 1) == 0) return s1;
+    }
+  }
 
   alignas(64) std::atomic<uint64_t> seq_{0};
   std::array<std::atomic<uint64_t>, kWords> words_{};

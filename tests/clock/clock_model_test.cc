@@ -110,5 +110,58 @@ TEST(ClockPublisher, ConcurrentReadersNeverSeeATornModel) {
   EXPECT_EQ(p.read().generation, g);
 }
 
+TEST(ClockPublisher, RefreshCopiesOnlyAfterAPublication) {
+  ClockPublisher p(model_for(1));
+  ClockModel cached{};
+  uint64_t seen = ClockPublisher::kNeverSeen;
+  ASSERT_TRUE(p.refresh(cached, seen));  // the first call always copies
+  EXPECT_EQ(cached.generation, 1u);
+  EXPECT_TRUE(consistent(cached));
+  // Unchanged: the cached copy is left as it is (here: a marker the
+  // publisher never wrote shows that nothing was copied over it).
+  cached.generation = 999;
+  EXPECT_FALSE(p.refresh(cached, seen));
+  EXPECT_EQ(cached.generation, 999u);
+  p.publish(model_for(2));
+  ASSERT_TRUE(p.refresh(cached, seen));
+  EXPECT_EQ(cached.generation, 2u);
+  EXPECT_TRUE(consistent(cached));
+  EXPECT_FALSE(p.refresh(cached, seen));
+}
+
+// The worker's way of reading: a cached model refreshed once per burst.
+// Racing a writer, it must never keep a torn copy nor miss the last one.
+TEST(ClockPublisher, RefreshingReadersNeverKeepATornModel) {
+  ClockPublisher p(model_for(1));
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> copies{0}, torn{0}, backwards{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      ClockModel m{};
+      uint64_t seen = ClockPublisher::kNeverSeen, last = 0, n = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (p.refresh(m, seen)) ++n;
+        if (!consistent(m)) torn.fetch_add(1);
+        if (m.generation < last) backwards.fetch_add(1);
+        last = m.generation;
+      }
+      p.refresh(m, seen);
+      if (m.generation != p.read().generation) backwards.fetch_add(1);
+      copies.fetch_add(n);
+    });
+  }
+  uint64_t g = 1;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  while (std::chrono::steady_clock::now() < until) {
+    for (int i = 0; i < 1000; ++i) p.publish(model_for(++g));
+  }
+  stop.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(torn.load(), 0u);
+  EXPECT_EQ(backwards.load(), 0u);
+  EXPECT_GT(copies.load(), 100u);
+}
+
 }  // namespace
 }  // namespace tachyon::core

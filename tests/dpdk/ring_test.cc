@@ -83,17 +83,7 @@ class RingDataplane : public ::testing::Test {
       service_ = std::make_unique<core::NtpService>(table);
       service_->use(policy);
     }
-    clock_.publish(model_for(lab));
-    // Like the control thread: republish often, so that the TSC rate DPDK
-    // estimated at start-up (which can be off on a loaded VM) never has
-    // time to drift the model away from CLOCK_REALTIME.
-    ticking_.store(true);
-    ticker_ = std::thread([this, lab] {
-      while (ticking_.load()) {
-        clock_.publish(model_for(lab));
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    });
+    start_ticker(lab);
     WorkerConfig wc;
     wc.port_id = port_->id();
     wc.queue = 0;
@@ -108,6 +98,28 @@ class RingDataplane : public ::testing::Test {
     stop_.store(false);
     ASSERT_EQ(rte_eal_remote_launch(&Worker::lcore_main, worker_.get(), 1), 0);
     running_ = true;
+  }
+
+  // Publishes lab's clock model now and every 5 ms, like the control
+  // thread: republishing often keeps the TSC rate DPDK estimated at
+  // start-up (which can be off on a loaded VM) from drifting the model
+  // away from CLOCK_REALTIME.
+  void start_ticker(const Lab& lab) {
+    clock_.publish(model_for(lab));
+    ticking_.store(true);
+    ticker_ = std::thread([this, lab] {
+      while (ticking_.load()) {
+        clock_.publish(model_for(lab));
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
+
+  // From now on the published model is lab's (the worker keeps running).
+  void switch_clock(const Lab& lab) {
+    ticking_.store(false);
+    ticker_.join();
+    start_ticker(lab);
   }
 
   void stop_worker() {
@@ -201,6 +213,23 @@ TEST_F(RingDataplane, AnswersThousandsOfVariedFramesByteForByte) {
   EXPECT_EQ(counters_.tx_dropped.load(), 0u);
   // Every mbuf came back: answers were freed by the test, drops by the worker.
   EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
+}
+
+// The worker copies the clock model only when a new one is published (a
+// sequence check per burst): each answer must still carry the latest.
+TEST_F(RingDataplane, AnswersFollowEveryNewClockModel) {
+  Lab lab = default_lab(0);
+  start_worker(lab);
+  exchange(varied_scenarios(lab, 5, 200));
+  for (uint8_t stratum : {3, 9, 1}) {
+    lab.state.stratum = stratum;
+    lab.state.refid = 0xc0000200u + stratum;
+    lab.state.leap = stratum == 9 ? core::Leap::kInsert : core::Leap::kNone;
+    switch_clock(lab);
+    exchange(varied_scenarios(lab, 5 + stratum, 200));
+  }
+  stop_worker();
+  EXPECT_GT(answers_checked_, 400u);
 }
 
 TEST_F(RingDataplane, AnswersOnItsVlanAndDropsOtherTags) {
