@@ -79,8 +79,22 @@ def compare(args):
     a, b = runs[0], runs[1]
     if a["best"] and b["best"]:
         ratio = a["best"]["sent_rate"] / b["best"]["sent_rate"]
-        verdict = "met" if ratio >= args.target else "NOT met"
-        print(f"ratio {a['name']}/{b['name']}: {ratio:.2f} (target ≥ {args.target:g}: {verdict})")
+        # A maximum marked "≥" is only a lower bound (the generator ran out
+        # first): the ratio is then a lower bound (subject bounded), an upper
+        # bound (baseline bounded) or nothing at all (both).
+        if a["lower_bound"] and b["lower_bound"]:
+            verdict = "cannot be judged: both runs ended at the generator's limit"
+            bound = "ratio of lower bounds"
+        elif a["lower_bound"]:
+            verdict = "met" if ratio >= args.target else "cannot be judged: the subject ended at the generator's limit"
+            bound = "at least"
+        elif b["lower_bound"]:
+            verdict = "NOT met" if ratio < args.target else "cannot be judged: the baseline ended at the generator's limit"
+            bound = "at most"
+        else:
+            verdict = "met" if ratio >= args.target else "NOT met"
+            bound = "measured"
+        print(f"ratio {a['name']}/{b['name']}: {ratio:.2f}, {bound} (target ≥ {args.target:g}: {verdict})")
     else:
         print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
 
