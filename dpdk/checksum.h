@@ -52,7 +52,7 @@ inline uint64_t sum(const uint8_t* p, size_t n) noexcept {
 constexpr uint64_t be16(uint16_t v) noexcept { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
 
 // Folds a native-order sum to 16 bits, in network order (not complemented).
-inline uint16_t fold(uint64_t s) noexcept {
+[[gnu::always_inline]] inline uint16_t fold(uint64_t s) noexcept {
   s = (s & 0xffff'ffff) + (s >> 32);
   s = (s & 0xffff'ffff) + (s >> 32);
   s = (s & 0xffff) + (s >> 16);

@@ -721,12 +721,16 @@ FrameContext::FrameContext(const PortIdentity* p, const core::AnswerTemplate* a,
 
 FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                           WorkerCounters& counters) noexcept {
+  // One named result on every path: it is built in the caller's return
+  // slot (NRVO), not copied there from a stack object just written field
+  // by field (a store-forwarding stall per frame).
   FrameVerdict v;
   if (answer_common_ntp_ipv4(frame, length, ctx, counters, v)) [[likely]] {
     if (v.action == FrameAction::kDrop) counters.ntp.drop(v.reason);  // refused by the policy
-    return v;
+  } else {
+    v = handle_frame_general(frame, length, capacity, ctx, counters);
   }
-  return handle_frame_general(frame, length, capacity, ctx, counters);
+  return v;
 }
 
 FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
