@@ -706,6 +706,28 @@ Ipv6Address PortIdentity::link_local() const noexcept {
   return a;
 }
 
+bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) noexcept {
+  size_t l2 = kEthHeader;
+  if (length < l2 + kIpv6Header) return false;  // shorter than any NTP request either way
+  uint16_t ethertype = load_be16(frame + 12);
+  if (ethertype == kEtherVlan) {
+    ethertype = load_be16(frame + 16);
+    l2 += kVlanTag;
+    if (length < l2 + kIpv6Header) return false;
+  }
+  if (ethertype == kEtherIpv4) {
+    out.v6 = false;
+    std::memcpy(out.bytes.data(), frame + l2 + 12, 4);
+    return true;
+  }
+  if (ethertype == kEtherIpv6) {
+    out.v6 = true;
+    std::memcpy(out.bytes.data(), frame + l2 + 8, 16);
+    return true;
+  }
+  return false;
+}
+
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial) noexcept {
   return csum::fold(csum::sum(data, length)) + initial;
 }

@@ -126,6 +126,11 @@ FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capa
 // unless the NIC computes it, updates the UDP checksum for what it wrote
 // (RFC 1624 incremental update). Returns false if signing failed: the
 // answer must not be sent.
+// The source address of an IPv4 or IPv6 frame (untagged or with one VLAN
+// tag), read without validating the rest: enough to prefetch what the
+// admission of its request will touch. False if it is neither.
+bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) noexcept;
+
 bool stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload,
                      auth::MacEngine* mac = nullptr) noexcept;
 

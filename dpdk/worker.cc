@@ -86,6 +86,17 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   // As l3fwd: the frames were just written by the NIC (or another core),
   // so fetch a few ahead of the one being handled.
   constexpr uint16_t kPrefetchAhead = 4;
+  if (ctx.service != nullptr && !ctx.service->admits_everyone()) {
+    // Each client's rate-limit record is a likely cache miss: start them
+    // all before the first is needed, so that they overlap instead of
+    // stalling one frame after another.
+    for (uint16_t i = 0; i < n; ++i) {
+      core::IpAddress client;
+      if (peek_source(rte_pktmbuf_mtod(pkts[i], const uint8_t*), pkts[i]->data_len, client)) {
+        ctx.service->prefetch(client);
+      }
+    }
+  }
   for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));

@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "core/ntp_time.h"
+#include "core/prefetch.h"
 
 namespace tachyon::core {
 
@@ -85,16 +86,6 @@ class InterleaveTable {
   struct alignas(64) Bucket {
     Record way[kWays];
   };
-  // GCC 12 at -O2 silently drops __builtin_prefetch() on an address that
-  // came out of bucket_of()'s hash (seen in the worker's code), so on x86
-  // the instruction is written out, as DPDK's rte_prefetch0() does.
-  static void prefetch_line(const void* p) noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    asm volatile("prefetcht0 %0" : : "m"(*static_cast<const volatile char*>(p)));
-#else
-    __builtin_prefetch(p, 1, 3);
-#endif
-  }
   Bucket& bucket_of(uint64_t key) noexcept {
     // The low bits of a receive timestamp are noise (sub-nanosecond), the
     // high ones change slowly: mix before indexing.

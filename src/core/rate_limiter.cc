@@ -59,6 +59,8 @@ uint64_t RateLimiter::key_of(const IpAddress& client, const RateLimitParams& lim
   return key == 0 ? 1 : key;  // 0 marks a free record
 }
 
+size_t RateLimiter::bucket_index(uint64_t key) const noexcept { return mix(key ^ seed_) & bucket_mask_; }
+
 uint64_t RateLimiter::next_random() noexcept {
   // xorshift64: cheap and good enough to decide a leak.
   random_ ^= random_ << 13;
@@ -70,7 +72,7 @@ uint64_t RateLimiter::next_random() noexcept {
 RateLimiter::Decision RateLimiter::check(const IpAddress& client, NtpTimestamp now,
                                          const RateLimitParams& limits) noexcept {
   const uint64_t key = key_of(client, limits);
-  Bucket& bucket = buckets_[mix(key ^ seed_) & bucket_mask_];
+  Bucket& bucket = buckets_[bucket_index(key)];
   const uint32_t t = ticks64(now);
 
   Record* record = nullptr;

@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "core/ntp_time.h"
+#include "core/prefetch.h"
 #include "core/prefix_set.h"
 
 namespace tachyon::core {
@@ -65,6 +66,13 @@ class RateLimiter {
   // timestamp) and decides, under `limits`.
   Decision check(const IpAddress& client, NtpTimestamp now, const RateLimitParams& limits) noexcept;
 
+  // Starts loading the bucket check(client, ...) will use: the table is
+  // far larger than a core's cache, so the worker calls this for a whole
+  // burst before checking any of it, and the misses overlap.
+  void prefetch(const IpAddress& client, const RateLimitParams& limits) const noexcept {
+    prefetch_line(&buckets_[bucket_index(key_of(client, limits))]);
+  }
+
   size_t table_entries() const noexcept { return mask_ + 1; }
   static constexpr size_t kRecordBytes = 16;
   size_t memory_bytes() const noexcept { return table_entries() * kRecordBytes; }
@@ -81,6 +89,7 @@ class RateLimiter {
   static constexpr size_t kWays = 4;  // records per 64-byte bucket
 
   static uint64_t key_of(const IpAddress& client, const RateLimitParams& limits) noexcept;
+  size_t bucket_index(uint64_t key) const noexcept;
   uint64_t next_random() noexcept;
 
   struct alignas(64) Bucket {

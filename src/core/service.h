@@ -86,6 +86,12 @@ class NtpService {
     return Admission::kAnswer;
   }
 
+  // Starts loading what admit(client, ...) will touch that is likely out
+  // of cache (the client's rate-limit bucket); a no-op without a limit.
+  void prefetch(const IpAddress& client) const noexcept {
+    if (policy_->rate_limit) limiter_.prefetch(client, policy_->rate);
+  }
+
   const RateLimiter& limiter() const noexcept { return limiter_; }
 
  private:

@@ -90,6 +90,28 @@ TEST(FrameHandler, UntaggedFrameOnTaggedPortIsAVlanMismatch) {
   EXPECT_EQ(run(tagged, id, req, c).verdict.reason, core::DropReason::kVlanMismatch);
 }
 
+// What the worker prefetches rate-limit records by: the source address,
+// the same IpAddress admission builds (IPv4 in the first 4 bytes).
+TEST(FrameHandler, PeekSourceFindsTheClientAddressUntaggedAndTagged) {
+  const Lab lab = default_lab(0);
+  for (uint16_t vlan : {0, 100}) {
+    core::IpAddress a;
+    const Bytes v4 = udp_frame(lab.client, lab.server, false, vlan, Bytes(48, 0x23));
+    ASSERT_TRUE(peek_source(v4.data(), static_cast<uint16_t>(v4.size()), a)) << vlan;
+    EXPECT_EQ(a, core::IpAddress::ipv4(lab.client.ipv4)) << vlan;
+    const Bytes v6 = udp_frame(lab.client, lab.server, true, vlan, Bytes(48, 0x23));
+    ASSERT_TRUE(peek_source(v6.data(), static_cast<uint16_t>(v6.size()), a)) << vlan;
+    EXPECT_EQ(a, core::IpAddress::ipv6(lab.client.ipv6.data())) << vlan;
+  }
+  core::IpAddress a;
+  const Bytes v4 = udp_frame(lab.client, lab.server, false, 0, Bytes(48, 0x23));
+  EXPECT_FALSE(peek_source(v4.data(), 14 + 39, a)) << "shorter than an IPv6 header";
+  Bytes arp = v4;
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  EXPECT_FALSE(peek_source(arp.data(), static_cast<uint16_t>(arp.size()), a));
+}
+
 TEST(FrameHandler, ChecksumOffloadLeavesPseudoHeaderSumForTheNic) {
   const Lab lab = default_lab();
   const PortIdentity id = identity_for(lab);
