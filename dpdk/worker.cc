@@ -153,6 +153,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   c.rx_packets.add(n);
   c.rx_bytes.add(rx_bytes);
   c.rx_bursts.add();
+  c.observe_burst(n);
   if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
   if (n_tx == 0) return;
 

@@ -40,6 +40,17 @@ struct alignas(core::kCacheLine) WorkerCounters {
   Counter processing_sum_ns;
   Counter processing_bucket[kProcessingBuckets];
 
+  // Frames per non-empty RX burst, in buckets of at most 1, 2, 4, 8, 16
+  // and 32 frames (kBurstSize): how bursty the load arrives. A request
+  // waits for those ahead of it in its burst, so this is what the
+  // processing-time tail follows.
+  static constexpr size_t kBurstBuckets = 6;
+  Counter rx_burst_bucket[kBurstBuckets];
+  void observe_burst(uint16_t frames) noexcept {
+    size_t b = frames <= 1 ? 0 : static_cast<size_t>(32 - __builtin_clz(static_cast<unsigned>(frames) - 1));
+    rx_burst_bucket[b < kBurstBuckets ? b : kBurstBuckets - 1].add();
+  }
+
   void observe_processing(uint64_t ns, uint64_t n) noexcept {
     size_t b = 0;
     while (b < kProcessingBuckets - 1 && ns > kProcessingBucketsNs[b]) ++b;
@@ -61,6 +72,7 @@ struct WorkerCountersSnapshot {
   uint64_t drops[core::kDropReasonCount] = {};
   uint64_t processing_count = 0, processing_sum_ns = 0;
   uint64_t processing_bucket[WorkerCounters::kProcessingBuckets] = {};
+  uint64_t rx_burst_bucket[WorkerCounters::kBurstBuckets] = {};
 
   uint64_t ntp_answers() const noexcept {
     uint64_t n = 0;
@@ -104,6 +116,7 @@ inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   s.processing_count = c.processing_count.load();
   s.processing_sum_ns = c.processing_sum_ns.load();
   for (size_t b = 0; b < WorkerCounters::kProcessingBuckets; ++b) s.processing_bucket[b] = c.processing_bucket[b].load();
+  for (size_t b = 0; b < WorkerCounters::kBurstBuckets; ++b) s.rx_burst_bucket[b] = c.rx_burst_bucket[b].load();
   return s;
 }
 

@@ -263,6 +263,21 @@ std::string render_metrics(const StatsSnapshot& s) {
     e.sample("tachyon_processing_time_seconds_count", queue_label(q), w.processing_count);
   }
 
+  e.family("tachyon_rx_burst_frames", "histogram",
+           "Frames per non-empty receive burst, per queue: how bursty the load arrives (a request waits for "
+           "those ahead of it in its burst).");
+  for (size_t q = 0; q < s.workers.size(); ++q) {
+    const auto& w = s.workers[q];
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < WorkerCounters::kBurstBuckets; ++b) {
+      cumulative += w.rx_burst_bucket[b];
+      const std::string le = b + 1 == WorkerCounters::kBurstBuckets ? "+Inf" : std::to_string(1u << b);
+      e.sample("tachyon_rx_burst_frames_bucket", queue_label(q) + ",le=\"" + le + "\"", cumulative);
+    }
+    e.sample("tachyon_rx_burst_frames_sum", queue_label(q), w.rx_packets);
+    e.sample("tachyon_rx_burst_frames_count", queue_label(q), cumulative);
+  }
+
   e.family("tachyon_mbufs_in_use", "gauge", "Packet buffers (mbufs) currently taken from the port's pools.");
   e.sample("tachyon_mbufs_in_use", "", s.mbufs_in_use);
   e.family("tachyon_mbufs_capacity", "gauge", "Packet buffers (mbufs) in the port's pools.");

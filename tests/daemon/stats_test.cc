@@ -50,6 +50,10 @@ StatsSnapshot fixture() {
   s.workers[0].processing_bucket[1] = 40;
   s.workers[0].processing_count = 80;
   s.workers[0].processing_sum_ns = 80 * 300;
+  // 10 bursts: 6 of one frame, 3 of 3 to 4, 1 of 17 to 32.
+  s.workers[0].rx_burst_bucket[0] = 6;
+  s.workers[0].rx_burst_bucket[2] = 3;
+  s.workers[0].rx_burst_bucket[5] = 1;
   s.mbufs_in_use = 12;
   s.mbufs_total = 4095;
   s.nic_xstats = {{"rx_good_packets", 100}, {"weird\"name", 1}};
@@ -123,6 +127,24 @@ TEST(Metrics, HistogramBucketsAreCumulative) {
   EXPECT_EQ(m.at("tachyon_processing_time_seconds_bucket{queue=\"0\",le=\"+Inf\"}"), 80);
   EXPECT_EQ(m.at("tachyon_processing_time_seconds_count{queue=\"0\"}"), 80);
   EXPECT_NEAR(m.at("tachyon_processing_time_seconds_sum{queue=\"0\"}"), 80 * 300e-9, 1e-12);
+}
+
+TEST(Metrics, BurstSizeHistogramCountsBurstsAndSumsFrames) {
+  const auto m = samples(render_metrics(fixture()));
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"1\"}"), 6);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"2\"}"), 6);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"4\"}"), 9);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"16\"}"), 9);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"+Inf\"}"), 10);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_count{queue=\"0\"}"), 10);
+  EXPECT_EQ(m.at("tachyon_rx_burst_frames_sum{queue=\"0\"}"), 100);  // the frames received
+}
+
+TEST(WorkerCounters, BurstsLandInPowerOfTwoBuckets) {
+  dp::WorkerCounters c;
+  for (uint16_t n : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32}) c.observe_burst(n);
+  const uint64_t want[dp::WorkerCounters::kBurstBuckets] = {1, 1, 2, 2, 2, 2};
+  for (size_t b = 0; b < dp::WorkerCounters::kBurstBuckets; ++b) EXPECT_EQ(c.rx_burst_bucket[b].load(), want[b]) << b;
 }
 
 TEST(Metrics, ProcessingQuantilesInterpolateWithinBuckets) {
