@@ -143,7 +143,6 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     if (v.action == FrameAction::kSendNtp) {
       ntp_verdicts[n_ntp] = v;
       ntp_rx[n_ntp] = ctx.rx;
-      if (interleave != nullptr) interleave->prefetch(ctx.rx);  // remember() writes it after tx_burst
       ntp_tx_index[n_ntp] = n_tx;
       ntp_mbufs[n_ntp++] = m;
       if (v.sign_key != nullptr) sign_ns += cfg_.mac->sign_cost_ns(v.sign_key->algorithm);
@@ -164,6 +163,12 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   core::NtpTimestamp xmt = model.tsc.to_ntp(rte_rdtsc());
   if (sign_ns != 0) xmt = core::ntp_add_nanos(xmt, sign_ns);
   xmt.raw &= ~uint64_t{1};
+  if (interleave != nullptr) {
+    // remember() writes each answer's record after tx_burst; start the
+    // (likely missing) lines now, outside the receive-to-transmit window,
+    // where they would compete with the frames' own loads.
+    for (uint16_t i = 0; i < n_ntp; ++i) interleave->prefetch(ntp_rx[i]);
+  }
   bool unsigned_answers = false;
   for (uint16_t i = 0; i < n_ntp; ++i) {
     if (unlikely(!stamp_ntp_frame(rte_pktmbuf_mtod(ntp_mbufs[i], uint8_t*), ntp_verdicts[i], xmt, offload,
