@@ -28,6 +28,7 @@
 
 #include "dpdk/eal.h"
 #include "dpdk/port.h"
+#include "dpdk/tsc.h"
 
 namespace {
 
@@ -71,11 +72,13 @@ struct Loop {
   std::atomic<bool> stop{false};
   uint64_t received = 0;
   uint64_t sent = 0;
+  uint64_t busy_tsc = 0;  // on polls that found frames, as tachyond's workers count it
 
   static int main(void* arg) {
     auto* l = static_cast<Loop*>(arg);
     rte_mbuf* pkts[kBurst];
     while (!l->stop.load(std::memory_order_relaxed)) {
+      const uint64_t t0 = rte_rdtsc();
       const uint16_t n = rte_eth_rx_burst(l->port, 0, pkts, kBurst);
       if (n == 0) {
         rte_pause();
@@ -86,6 +89,7 @@ struct Loop {
       if (unlikely(sent < n)) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
       l->received += n;
       l->sent += sent;
+      l->busy_tsc += rte_rdtsc() - t0;
     }
     return 0;
   }
@@ -152,6 +156,12 @@ int main(int argc, char** argv) {
       rte_eal_mp_wait_lcore();
       std::printf("reflector: %llu frames received, %llu sent back\n",
                   static_cast<unsigned long long>(loop.received), static_cast<unsigned long long>(loop.sent));
+      if (loop.received != 0) {
+        std::printf("reflector: busy %.1f ns per frame (%.3f s busy)\n",
+                    static_cast<double>(loop.busy_tsc) * 1e9 / static_cast<double>(dp::tsc_hz()) /
+                        static_cast<double>(loop.received),
+                    static_cast<double>(loop.busy_tsc) / static_cast<double>(dp::tsc_hz()));
+      }
     }
     port->stop();
   }

@@ -601,6 +601,7 @@ StatsSnapshot Daemon::stats_snapshot() const {
   for (const auto& c : counters_) s.workers.push_back(dp::snapshot(*c));
   s.auth_keys = auth_keys_.load();
   s.interleave_entries = interleave_.empty() ? 0 : interleave_.front()->entries();
+  s.tsc_hz = static_cast<double>(dp::tsc_hz());
   return s;
 }
 

@@ -263,6 +263,17 @@ std::string render_metrics(const StatsSnapshot& s) {
     e.sample("tachyon_processing_time_seconds_count", queue_label(q), w.processing_count);
   }
 
+  if (s.tsc_hz > 0) {
+    e.family("tachyon_worker_busy_seconds_total", "counter",
+             "Time each queue's worker spent on polls that found frames (receive to transmit): its busy time. "
+             "Its rate is the worker's load (1 = saturated); divided by the frames received, what a request "
+             "costs it.");
+    for (size_t q = 0; q < s.workers.size(); ++q) {
+      e.sample("tachyon_worker_busy_seconds_total", queue_label(q),
+               static_cast<double>(s.workers[q].busy_tsc) / s.tsc_hz);
+    }
+  }
+
   e.family("tachyon_rx_burst_frames", "histogram",
            "Frames per non-empty receive burst, per queue: how bursty the load arrives (a request waits for "
            "those ahead of it in its burst).");

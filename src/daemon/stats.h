@@ -36,6 +36,7 @@ struct StatsSnapshot {
   std::vector<std::pair<std::string, uint64_t>> nic_xstats;
   uint32_t auth_keys = 0;           // keys loaded
   uint64_t interleave_entries = 0;  // per worker; 0: interleaved mode off
+  double tsc_hz = 0;                // the workers' busy time is in TSC ticks; 0: not exported
 };
 
 // Prometheus text exposition format 0.0.4: every metric with HELP and TYPE.

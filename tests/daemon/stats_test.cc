@@ -51,6 +51,8 @@ StatsSnapshot fixture() {
   s.workers[0].processing_count = 80;
   s.workers[0].processing_sum_ns = 80 * 300;
   // 10 bursts: 6 of one frame, 3 of 3 to 4, 1 of 17 to 32.
+  s.tsc_hz = 2e9;
+  s.workers[1].busy_tsc = 3'000'000'000;  // 1.5 s
   s.workers[0].rx_burst_bucket[0] = 6;
   s.workers[0].rx_burst_bucket[2] = 3;
   s.workers[0].rx_burst_bucket[5] = 1;
@@ -138,6 +140,15 @@ TEST(Metrics, BurstSizeHistogramCountsBurstsAndSumsFrames) {
   EXPECT_EQ(m.at("tachyon_rx_burst_frames_bucket{queue=\"0\",le=\"+Inf\"}"), 10);
   EXPECT_EQ(m.at("tachyon_rx_burst_frames_count{queue=\"0\"}"), 10);
   EXPECT_EQ(m.at("tachyon_rx_burst_frames_sum{queue=\"0\"}"), 100);  // the frames received
+}
+
+TEST(Metrics, WorkerBusyTimeIsInSeconds) {
+  const auto m = samples(render_metrics(fixture()));
+  EXPECT_DOUBLE_EQ(m.at("tachyon_worker_busy_seconds_total{queue=\"0\"}"), 0);
+  EXPECT_DOUBLE_EQ(m.at("tachyon_worker_busy_seconds_total{queue=\"1\"}"), 1.5);
+  StatsSnapshot no_rate = fixture();
+  no_rate.tsc_hz = 0;
+  EXPECT_EQ(render_metrics(no_rate).find("tachyon_worker_busy_seconds_total"), std::string::npos);
 }
 
 TEST(WorkerCounters, BurstsLandInPowerOfTwoBuckets) {
