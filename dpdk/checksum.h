@@ -62,10 +62,10 @@ constexpr uint64_t be16(uint16_t v) noexcept { return static_cast<uint16_t>((v >
 }
 
 // The checksum field value for a native-order sum (complemented fold).
-inline uint16_t field(uint64_t s) noexcept { return static_cast<uint16_t>(~fold(s)); }
+[[gnu::always_inline]] inline uint16_t field(uint64_t s) noexcept { return static_cast<uint16_t>(~fold(s)); }
 
 // A one's-complement sum that verifies: the fold of data including its
 // checksum field is all ones.
-inline bool verifies(uint64_t s) noexcept { return fold(s) == 0xffff; }
+[[gnu::always_inline]] inline bool verifies(uint64_t s) noexcept { return fold(s) == 0xffff; }
 
 }  // namespace tachyon::dp::csum
