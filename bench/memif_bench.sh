@@ -9,7 +9,8 @@
 #
 # Prints a table per server (maximum loss-free rate, round-trip time at it
 # and below saturation, tachyond's stated processing time) and the ratio
-# tachyond/reflector against the 0.90 target; writes the JSON results and
+# tachyond/reflector against the 0.90 target, and what a frame cost each
+# server's poll loop (busy time per frame); writes the JSON results and
 # docs/perf/memif.png. Tunables (environment): START_RATE (500k), MULTIPLIER
 # (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), SERVER_CPU (0),
 # GEN_CPU (1), OUT (docs/perf). Takes about two minutes.
@@ -35,7 +36,7 @@ out=${OUT:-$root/docs/perf}
 for f in "$tachyond" "$gen" "$reflector"; do
   [ -x "$f" ] || { echo "memif_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
 done
-for tool in python3 gnuplot; do
+for tool in python3 gnuplot curl; do
   command -v "$tool" >/dev/null || { echo "memif_bench: $tool not found (sudo tools/setup.sh)" >&2; exit 1; }
 done
 if [ "$server_cpu" = "$gen_cpu" ]; then
@@ -44,6 +45,7 @@ if [ "$server_cpu" = "$gen_cpu" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/tachyon-memif-bench.XXXXXX)
+stats_port=$((20000 + $$ % 10000))
 gen_pid=
 server_pid=
 # The generator always stops before the server: memif's rx_burst must not
@@ -122,12 +124,16 @@ ipv6 = ["2001:db8::1/64"]
 local_stratum = 10
 
 [stats]
-listen = ""
+listen = "127.0.0.1:$stats_port"
 EOF
 "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
 server_pid=$!
 wait_for "$tmp/tachyond.log" "tachyond serving on" "$server_pid"
 ramp tachyond "$tmp/tachyond.sock" "$tmp/tachyond.json"
+# Its busy time (polls that found frames) and frames over the whole ramp.
+tachyond_busy=$(curl -s "http://127.0.0.1:$stats_port/metrics" |
+  awk '/^tachyon_worker_busy_seconds_total/ {b += $2} /^tachyon_rx_packets_total/ {f += $2}
+       END {if (f > 0) printf "%.1f", b * 1e9 / f}')
 stop_server tachyond
 grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
 
@@ -139,11 +145,20 @@ server_pid=$!
 wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
 ramp reflector "$tmp/reflector.sock" "$tmp/reflector.json" --echo --server-mac 02:00:00:00:00:01
 stop_server reflector
-tail -1 "$tmp/reflector.log"
+grep -E "frames received" "$tmp/reflector.log"
+reflector_busy=$(sed -n 's/^reflector: busy \([0-9.]*\) ns per frame.*/\1/p' "$tmp/reflector.log")
 
 echo
 echo "=== memif: tachyond against the reflector, tachyon-gen, same run ==="
 python3 "$here/gen_results.py" compare --target 0.9 tachyond="$tmp/tachyond.json" reflector="$tmp/reflector.json"
+# What a frame cost each server's poll loop over its ramp (memif's driver
+# work included): when the generator is the limit, the ratio of these
+# costs is the estimate of the capacity ratio this machine can give.
+if [ -n "${tachyond_busy:-}" ] && [ -n "${reflector_busy:-}" ]; then
+  python3 -c "import sys; t, r = map(float, sys.argv[1:]); print(f'busy per frame over the ramp: tachyond {t:.1f} ns, reflector {r:.1f} ns; '
+    f'cost ratio reflector/tachyond {r / t:.2f} (an estimate of the capacity ratio: the ramps reached different rates)')" \
+    "$tachyond_busy" "$reflector_busy"
+fi
 
 mkdir -p "$out"
 cp "$tmp/tachyond.json" "$out/memif-tachyond.json"
