@@ -142,7 +142,8 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     // elision): copying it there afterwards reloaded, 16 bytes wide, what
     // handle_frame() had just stored field by field, a store-forwarding
     // stall on every frame. Kept only if it is an NTP answer.
-    const FrameVerdict& v = *new (&ntp_verdicts[n_ntp]) FrameVerdict(handle_frame(frame, m->data_len, capacity, ctx, c));
+    const FrameVerdict& v =
+        *new (&ntp_verdicts[n_ntp]) FrameVerdict(handle_frame(frame, m->data_len, capacity, ctx, c));
     if (v.action == FrameAction::kDrop) {
       dropped[n_dropped++] = m;
       continue;
