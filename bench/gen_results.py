@@ -3,16 +3,22 @@
 
     gen_results.py tsv RESULT.json > steps.tsv
     gen_results.py compare --target 0.9 SUBJECT=RESULT.json BASELINE=RESULT.json
+    gen_results.py summary --target 4 --names A,B A1.json:B1.json A2.json:B2.json ...
 
 `tsv` writes one line per step, sorted by offered rate: offered, sent,
 answered rates, lost %, RTT p50/p99/p99.9 and processing p50/p99 (us), and
 1 if the step passed. `compare` prints, for each run, the maximum loss-free
 rate with the RTT percentiles of that step, and RTT and server processing
 time below saturation (the passing step closest to half the maximum); then
-the ratio of the first run's maximum to the second's against the target.
+the ratio of the first run's maximum to the second's against the target
+(a bound, or no verdict, when a ramp ended at the generator's limit).
+`summary` takes several such pairs run one after the other and prints each
+pair's maxima and ratio, then the median of the measured ratios: on a noisy
+machine one pair's ratio moves a lot.
 """
 import argparse
 import json
+import statistics
 import sys
 
 
@@ -99,6 +105,37 @@ def compare(args):
         print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
 
 
+def summary_cmd(args):
+    """Every pair's maxima and ratio, then the median ratio (pairs of runs
+    taken one after the other: how much a single run's ratio can be trusted)."""
+    names = args.names.split(",")
+    ratios = []
+    print(f"{'pair':<6} {names[0] + ' max/s':>20} {names[1] + ' max/s':>20} {'ratio':>7}  bound")
+    for i, item in enumerate(args.pairs, 1):
+        a_path, _, b_path = item.partition(":")
+        a, b = summary(names[0], load(a_path)), summary(names[1], load(b_path))
+        if not a["best"] or not b["best"]:
+            print(f"{i:<6} {'-':>20} {'-':>20} {'n/a':>7}  a run had no loss-free step")
+            continue
+        ra, rb = a["best"]["sent_rate"], b["best"]["sent_rate"]
+        ratio = ra / rb
+        bound = ("ratio of lower bounds" if a["lower_bound"] and b["lower_bound"] else
+                 "at least" if a["lower_bound"] else "at most" if b["lower_bound"] else "measured")
+        ratios.append((ratio, bound))
+        fa = ("≥ " if a["lower_bound"] else "") + f"{ra:,.0f}"
+        fb = ("≥ " if b["lower_bound"] else "") + f"{rb:,.0f}"
+        print(f"{i:<6} {fa:>20} {fb:>20} {ratio:>7.2f}  {bound}")
+    measured = sorted(r for r, bound in ratios if bound == "measured")
+    if not measured:
+        print(f"median ratio: n/a (no pair where both ramps ended on loss; target ≥ {args.target:g} cannot be judged)")
+        return
+    med = statistics.median(measured)
+    met = sum(1 for r in measured if r >= args.target)
+    print(f"median ratio over the {len(measured)} measured pair(s): {med:.2f} (range {measured[0]:.2f}-{measured[-1]:.2f}; "
+          f"target ≥ {args.target:g}: {'met' if med >= args.target else 'NOT met'} at the median, "
+          f"met in {met} of {len(measured)})")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,6 +145,11 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("--target", type=float, required=True)
     c.add_argument("runs", nargs=2, metavar="NAME=RESULT.json")
+    m = sub.add_parser("summary")
+    m.add_argument("--target", type=float, required=True)
+    m.add_argument("--names", default="subject,baseline")
+    m.add_argument("pairs", nargs="+", metavar="SUBJECT.json:BASELINE.json")
+    m.set_defaults(func=summary_cmd)
     c.set_defaults(func=compare)
     args = p.parse_args()
     args.func(args)

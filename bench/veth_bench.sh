@@ -16,7 +16,9 @@
 # docs/perf/veth.png. Tunables (environment): START_RATE (20k), MULTIPLIER
 # (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), PMD (tachyond's:
 # af_xdp or af_packet), GEN_PMD (the generator's, default PMD), SERVER_CPU
-# (0), GEN_CPU (1), OUT (docs/perf). Takes about two minutes.
+# (0), GEN_CPU (1), OUT (docs/perf), REPEAT (1: that many pairs of ramps,
+# each in fresh namespaces, then every pair's ratio and their median; the
+# table, JSON and plot are the last pair's). Takes about two minutes per pair.
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317  # cleanup runs from a trap
 set -euo pipefail
@@ -37,6 +39,7 @@ gen_pmd=${GEN_PMD:-$pmd}
 server_cpu=${SERVER_CPU:-0}
 gen_cpu=${GEN_CPU:-1}
 out=${OUT:-$root/docs/perf}
+repeat=${REPEAT:-1}
 tag=tvbench
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -55,6 +58,9 @@ for p in "$pmd" "$gen_pmd"; do
     *) echo "veth_bench: PMD and GEN_PMD must be af_xdp or af_packet, not '$p'" >&2; exit 1 ;;
   esac
 done
+case $repeat in
+  '' | *[!0-9]* | 0) echo "veth_bench: REPEAT must be a positive integer, not '$repeat'" >&2; exit 1 ;;
+esac
 if [ "$server_cpu" = "$gen_cpu" ]; then
   echo "veth_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
   exit 1
@@ -105,34 +111,38 @@ ramp() {  # NAME JSON: one ramp against 192.0.2.1 from the client namespace
 }
 
 echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
-netns_create "$tag"
+# One pair of ramps (tachyond, then chronyd) in fresh namespaces; results
+# in $tmp/tachyond-N.json and $tmp/chronyd-N.json.
+pair() {  # N
+  local n=$1
+  netns_create "$tag"
 
-# 1. tachyond on the server end of the veth.
-netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
-sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
-  "$tmp/tachyond.toml"
-if [ -n "${YIELD_US:-}" ]; then  # port.yield_us for tachyond (default: auto, 1000 us on AF_XDP)
-  sed -i "s/^\[port\]$/[port]\nyield_us = $YIELD_US/" "$tmp/tachyond.toml"
-fi
-ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 200); do
-  grep -q "tachyond serving on" "$tmp/tachyond.log" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/tachyond.log" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q "tachyond serving on" "$tmp/tachyond.log" || { cat "$tmp/tachyond.log" >&2; exit 1; }
-ramp tachyond "$tmp/tachyond.json"
-kill -TERM "$server_pid" 2>/dev/null || true
-wait "$server_pid" || true
-server_pid=
-grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
+  # 1. tachyond on the server end of the veth.
+  netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
+  sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
+    "$tmp/tachyond.toml"
+  if [ -n "${YIELD_US:-}" ]; then  # port.yield_us for tachyond (default: auto, 1000 us on AF_XDP)
+    sed -i "s/^\[port\]$/[port]\nyield_us = $YIELD_US/" "$tmp/tachyond.toml"
+  fi
+  ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    grep -q "tachyond serving on" "$tmp/tachyond.log" && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/tachyond.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  grep -q "tachyond serving on" "$tmp/tachyond.log" || { cat "$tmp/tachyond.log" >&2; exit 1; }
+  ramp tachyond "$tmp/tachyond-$n.json"
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" || true
+  server_pid=
+  grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
 
-# 2. chronyd on the kernel's socket of the same interface: the addresses
-#    tachyond served now belong to the kernel.
-# (tools/netns.sh turns the kernel's IPv6 off on it while tachyond owns it.)
-netns_kernel_server "$tag"
-cat >"$tmp/chrony.conf" <<EOF
+  # 2. chronyd on the kernel's socket of the same interface: the addresses
+  #    tachyond served now belong to the kernel.
+  # (tools/netns.sh turns the kernel's IPv6 off on it while tachyond owns it.)
+  netns_kernel_server "$tag"
+  cat >"$tmp/chrony.conf" <<EOF
 # A server only: no sources, its own clock at stratum 1, every client
 # allowed, no rate limiting (chrony has none unless 'ratelimit' is given).
 local stratum 1
@@ -142,24 +152,41 @@ driftfile $tmp/chronyd.drift
 bindcmdaddress $tmp/chronyd.sock
 cmdport 0
 EOF
-chronyd_started=1
-taskset -c "$server_cpu" ip netns exec "$NETNS_SRV" chronyd -f "$tmp/chrony.conf" -x -U -u root
-for _ in $(seq 1 50); do [ -s "$tmp/chronyd.pid" ] && break; sleep 0.1; done
-[ -s "$tmp/chronyd.pid" ] || { echo "veth_bench: chronyd did not start" >&2; exit 1; }
-echo "chronyd $(chronyd -v | awk '{print $4}') serving on $NETNS_SERVER_V4 (pid $(cat "$tmp/chronyd.pid"), CPU $server_cpu)"
-ramp chronyd "$tmp/chronyd.json"
-kill -TERM "$(cat "$tmp/chronyd.pid")"
-chronyd_started=0
+  chronyd_started=1
+  taskset -c "$server_cpu" ip netns exec "$NETNS_SRV" chronyd -f "$tmp/chrony.conf" -x -U -u root
+  for _ in $(seq 1 50); do [ -s "$tmp/chronyd.pid" ] && break; sleep 0.1; done
+  [ -s "$tmp/chronyd.pid" ] || { echo "veth_bench: chronyd did not start" >&2; exit 1; }
+  echo "chronyd $(chronyd -v | awk '{print $4}') serving on $NETNS_SERVER_V4 (pid $(cat "$tmp/chronyd.pid"), CPU $server_cpu)"
+  ramp chronyd "$tmp/chronyd-$n.json"
+  local cpid
+  cpid=$(cat "$tmp/chronyd.pid")
+  kill -TERM "$cpid"
+  for _ in $(seq 1 50); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$tmp/chronyd.pid"
+  chronyd_started=0
+  netns_delete "$tag"
+}
+
+for n in $(seq 1 "$repeat"); do
+  [ "$repeat" = 1 ] || echo "=== pair $n of $repeat"
+  pair "$n"
+done
 
 echo
 echo "=== veth: tachyond ($pmd) against chronyd, tachyon-gen ($gen_pmd), same run ==="
-python3 "$here/gen_results.py" compare --target 4 tachyond="$tmp/tachyond.json" chronyd="$tmp/chronyd.json"
+python3 "$here/gen_results.py" compare --target 4 tachyond="$tmp/tachyond-$repeat.json" chronyd="$tmp/chronyd-$repeat.json"
+if [ "$repeat" != 1 ]; then
+  pairs=()
+  for n in $(seq 1 "$repeat"); do pairs+=("$tmp/tachyond-$n.json:$tmp/chronyd-$n.json"); done
+  echo
+  python3 "$here/gen_results.py" summary --target 4 --names tachyond,chronyd "${pairs[@]}"
+fi
 
 mkdir -p "$out"
-cp "$tmp/tachyond.json" "$out/veth-tachyond.json"
-cp "$tmp/chronyd.json" "$out/veth-chronyd.json"
-python3 "$here/gen_results.py" tsv "$tmp/tachyond.json" >"$tmp/tachyond.tsv"
-python3 "$here/gen_results.py" tsv "$tmp/chronyd.json" >"$tmp/chronyd.tsv"
+cp "$tmp/tachyond-$repeat.json" "$out/veth-tachyond.json"
+cp "$tmp/chronyd-$repeat.json" "$out/veth-chronyd.json"
+python3 "$here/gen_results.py" tsv "$tmp/tachyond-$repeat.json" >"$tmp/tachyond.tsv"
+python3 "$here/gen_results.py" tsv "$tmp/chronyd-$repeat.json" >"$tmp/chronyd.tsv"
 gnuplot -e "out='$out/veth.png'; heading='veth: tachyond ($pmd) vs chronyd, tachyon-gen ($gen_pmd) ramp, $(date -u +%F)'; \
 f1='$tmp/tachyond.tsv'; n1='tachyond'; f2='$tmp/chronyd.tsv'; n2='chronyd'" "$here/plot.gnuplot" 2>"$tmp/gnuplot.log" ||
   { echo "veth_bench: gnuplot failed:" >&2; cat "$tmp/gnuplot.log" >&2; exit 1; }

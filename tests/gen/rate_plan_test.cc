@@ -100,9 +100,94 @@ TEST(RatePlan, GeneratorLimitEndsTheRampAsALowerBound) {
   o.multiplier = 2;
   RatePlan plan = RatePlan::ramp(o);
   const std::vector<double> rates = run(plan, 1e9, 5000);
-  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000}));
+  // 8000 could not be sent: tried again twice (generator_retries), then over.
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000, 8000, 8000}));
   EXPECT_EQ(plan.stop_reason(), StopReason::kGeneratorLimit);
   EXPECT_EQ(*plan.max_loss_free_rate(), 5000);
+}
+
+TEST(RatePlan, AStepMissedOnceByAStallIsRunAgainAndTheRampGoesOn) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.bisect = 1;
+  RatePlan plan = RatePlan::ramp(o);
+  std::vector<double> rates;
+  std::vector<StepKind> kinds;
+  bool stalled = false;
+  while (auto step = plan.next()) {
+    rates.push_back(step->rate);
+    kinds.push_back(step->kind);
+    StepOutcome out = simulate(step->rate, 10000);
+    if (step->rate == 4000 && !stalled) {  // the generator's CPU was taken away once, for long
+      stalled = true;
+      out.sent_rate = 2500;  // not even half the multiplier's growth over 2000
+      out.generator_limited = true;
+    }
+    plan.record(out);
+  }
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 4000, 8000, 16000, std::sqrt(8000.0 * 16000.0)}));
+  EXPECT_EQ(kinds[3], StepKind::kRetry);
+  EXPECT_STREQ(step_kind_name(kinds[3]), "retry");
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 8000);
+}
+
+TEST(RatePlan, StepsShortOfTheirRateGoOnWhileTheLoadStillGrows) {
+  // Stalls of the generator's CPU cost every step 10 % of its rate: the
+  // server still gets more at each step, so the ramp runs into its
+  // capacity (10k/s) instead of stopping at the first short step.
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  RatePlan plan = RatePlan::ramp(o);
+  std::vector<double> rates;
+  while (auto step = plan.next()) {
+    rates.push_back(step->rate);
+    StepOutcome out = simulate(step->rate, 10000);
+    out.sent_rate = 0.9 * step->rate;
+    out.failed_pct = out.sent_rate > 10000 ? 100.0 * (out.sent_rate - 10000) / out.sent_rate : 0.0;
+    out.generator_limited = true;
+    plan.record(out);
+  }
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000, 16000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 7200);
+}
+
+TEST(RatePlan, BackPressureEndsTheRampAtTheServersLimit) {
+  // Over memif a saturated server does not lose requests: its ring fills
+  // and the generator's TX queue refuses them. From 4000/s on the port
+  // pushes back: retried twice, then the server's maximum, not a bound.
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.bisect = 3;
+  RatePlan plan = RatePlan::ramp(o);
+  std::vector<double> rates;
+  while (auto step = plan.next()) {
+    rates.push_back(step->rate);
+    StepOutcome out = simulate(step->rate, 1e9);
+    if (step->rate >= 4000) {
+      out.sent_rate = 3500;
+      out.back_pressure = true;
+    }
+    plan.record(out);
+  }
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 4000, 4000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kBackPressure);
+  EXPECT_STREQ(stop_reason_name(plan.stop_reason()), "back_pressure");
+  EXPECT_EQ(*plan.max_loss_free_rate(), 3500);
+}
+
+TEST(RatePlan, NoRetriesMeansTheFirstShortStepEndsTheRamp) {
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.generator_retries = 0;
+  RatePlan plan = RatePlan::ramp(o);
+  EXPECT_EQ(run(plan, 1e9, 5000), (std::vector<double>{1000, 2000, 4000, 8000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kGeneratorLimit);
 }
 
 TEST(RatePlan, MaxRateCapsTheLastStep) {

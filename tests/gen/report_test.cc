@@ -54,6 +54,19 @@ TEST(StepResult, DerivesRatesLossAndPercentiles) {
   EXPECT_TRUE(make_result(1, StepKind::kRamp, 1100, sample_step(), kHz, false, 1.0).generator_limited);
 }
 
+TEST(StepResult, RequestsTheTxQueueRefusedAreBackPressureNotAGeneratorLimit) {
+  StepStats s = sample_step();
+  s.c.tx_full = 9;  // under 1 % of the 1100 meant: the generator's shortfall
+  StepResult r = make_result(1, StepKind::kRamp, 1100, s, kHz, false, 1.0);
+  EXPECT_FALSE(r.back_pressure);
+  EXPECT_TRUE(r.generator_limited);
+  s.c.tx_full = 11;  // 1 %: the port pushed back
+  r = make_result(1, StepKind::kRamp, 1100, s, kHz, false, 1.0);
+  EXPECT_TRUE(r.back_pressure);
+  EXPECT_FALSE(r.generator_limited);
+  EXPECT_FALSE(make_result(1, StepKind::kRamp, 0, s, kHz, false, 1.0).back_pressure);  // unlimited rate
+}
+
 TEST(Report, TableAndJsonCarryTheFigures) {
   RunInfo info;
   info.version = "0.1.0";

@@ -539,7 +539,8 @@ int Generator::run() {
     StepResult result = make_result(number, next->kind, next->rate, run.stats, tsc_hz, run.interrupted,
                                     o_.ramp_options.max_loss_pct);
     steps.push_back(result);
-    plan.record({result.offered_rate, result.sent_rate, result.failed_pct, result.generator_limited});
+    plan.record({result.offered_rate, result.sent_rate, result.failed_pct, result.generator_limited,
+                 result.back_pressure});
     if (!o_.quiet && o_.ramp) out_.line(format_step_line(result));
     if (run.reason != StopReason::kNone) stop = run.reason;
   }

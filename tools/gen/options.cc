@@ -171,6 +171,12 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
       ->capture_default_str()
       ->check(CLI::Range(0, 20))
       ->group(load);
+  app.add_option("--generator-retries", o.ramp_options.generator_retries,
+                 "ramp: a step that passed but could not be sent at its rate is run again this many times "
+                 "before the ramp ends at the generator's limit (one stall of its CPU can cost a step a few %)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10))
+      ->group(load);
   app.add_option("-t,--duration", o.duration_s, "seconds: length of a fixed-rate run (default 10), bound on a ramp")
       ->group(load);
   app.add_option("-n,--count", o.count, "stop after sending this many requests")->group(load);

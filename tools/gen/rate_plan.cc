@@ -17,7 +17,15 @@ RatePlan RatePlan::ramp(const RampOptions& options) {
   p.options_ = options;
   p.ramp_ = true;
   p.bisect_left_ = options.bisect;
+  p.retries_left_ = options.generator_retries;
   return p;
+}
+
+std::optional<PlannedStep> RatePlan::retry_or_stop(const StepOutcome& last, StopReason reason) {
+  if (retries_left_ == 0) return stop(reason);
+  --retries_left_;
+  planned_.push_back({last.offered_rate, StepKind::kRetry});
+  return planned_.back();
 }
 
 std::optional<PlannedStep> RatePlan::next() {
@@ -31,6 +39,15 @@ std::optional<PlannedStep> RatePlan::next() {
 
   const StepOutcome& last = outcomes_.back();
   const bool ok = passed(last);
+  if (ok && last.back_pressure) return retry_or_stop(last, StopReason::kBackPressure);
+  if (ok && last.generator_limited) {
+    // Short of its rate: the generator's limit only if the load stopped
+    // growing (a bisection step is between rates already reached).
+    const double growth = 1 + (options_.multiplier - 1) / 2;
+    if (bisecting_ || last.sent_rate <= best_sent_ * growth) return retry_or_stop(last, StopReason::kGeneratorLimit);
+  }
+  retries_left_ = options_.generator_retries;
+  if (ok) best_sent_ = std::max(best_sent_, last.sent_rate);
   if (ok) {
     good_ = std::max(good_, last.offered_rate);
   } else {
@@ -42,7 +59,6 @@ std::optional<PlannedStep> RatePlan::next() {
       if (bisect_left_ == 0 || good_ == 0) return stop(StopReason::kLoss);
       bisecting_ = true;
     } else {
-      if (last.generator_limited) return stop(StopReason::kGeneratorLimit);
       if (options_.max_rate > 0 && last.offered_rate >= options_.max_rate) return stop(StopReason::kMaxRate);
       if (planned_.size() >= options_.max_steps) return stop(StopReason::kMaxSteps);
       double rate = last.offered_rate * options_.multiplier;
@@ -51,9 +67,6 @@ std::optional<PlannedStep> RatePlan::next() {
       return planned_.back();
     }
   } else {
-    // A bisection step that passed but could not be sent at its rate says
-    // nothing about the server: stop there.
-    if (ok && last.generator_limited) return stop(StopReason::kGeneratorLimit);
     --bisect_left_;
     if (bisect_left_ == 0) return stop(StopReason::kLoss);
   }
@@ -78,6 +91,7 @@ const char* step_kind_name(StepKind k) noexcept {
     case StepKind::kFixed: return "fixed";
     case StepKind::kRamp: return "ramp";
     case StepKind::kBisect: return "bisect";
+    case StepKind::kRetry: return "retry";
   }
   return "?";
 }
@@ -88,6 +102,7 @@ const char* stop_reason_name(StopReason r) noexcept {
     case StopReason::kCompleted: return "completed";
     case StopReason::kLoss: return "loss";
     case StopReason::kGeneratorLimit: return "generator_limit";
+    case StopReason::kBackPressure: return "back_pressure";
     case StopReason::kMaxRate: return "max_rate";
     case StopReason::kMaxSteps: return "max_steps";
     case StopReason::kDuration: return "duration";
@@ -105,6 +120,9 @@ const char* stop_reason_description(StopReason r) noexcept {
     case StopReason::kLoss: return "a step lost more than --max-loss of its requests";
     case StopReason::kGeneratorLimit:
       return "the generator could not send at the offered rate (the server was not the limit: add --cpus)";
+    case StopReason::kBackPressure:
+      return "the port refused requests at this rate: the server (or the link) took no more (over memif: the "
+             "server's ring stayed full); the maximum is the server's";
     case StopReason::kMaxRate: return "--max-rate reached without loss";
     case StopReason::kMaxSteps: return "the ramp reached its step limit";
     case StopReason::kDuration: return "--duration ran out";

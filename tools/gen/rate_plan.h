@@ -10,7 +10,17 @@
 //
 // A ramp also ends when the generator could not send at the offered rate
 // (then the server was not the limit, and the result is a lower bound), or
-// at max_rate. Limits of the whole run (duration, count, Ctrl-C) are the
+// at max_rate. A step that passed but fell short of its rate (below 97 %)
+// ends the ramp only if it also sent no more than the best step before it
+// (less than half the multiplier's growth), after being run again at the
+// same rate up to generator_retries times in a row. On a shared or virtual
+// machine stalls of the generator's CPU cost every step a few percent of
+// its rate, which says nothing about what the generator can send: as long
+// as each step still sends clearly more than the last, the server is being
+// loaded harder and the ramp goes on. A step that passed while the port
+// refused requests (back pressure: over memif, a saturated server's ring
+// is full, and nothing is lost) ends the ramp at the server's limit, after
+// the same retries (the server's CPU can stall too). Limits of the whole run (duration, count, Ctrl-C) are the
 // caller's: it simply stops asking for steps.
 //
 // Pure logic, no clock: thread-compatible.
@@ -22,7 +32,7 @@
 
 namespace tachyon::gen {
 
-enum class StepKind : uint8_t { kFixed, kRamp, kBisect };
+enum class StepKind : uint8_t { kFixed, kRamp, kBisect, kRetry };
 const char* step_kind_name(StepKind k) noexcept;
 
 enum class StopReason : uint8_t {
@@ -30,6 +40,7 @@ enum class StopReason : uint8_t {
   kCompleted,       // the fixed-rate step ran to its end
   kLoss,            // a ramp step failed (after bisecting, if asked)
   kGeneratorLimit,  // the generator could not send at the offered rate
+  kBackPressure,    // the port refused requests: the server (or link) took no more
   kMaxRate,         // the ramp reached --max-rate without failing
   kMaxSteps,        // safety bound on the number of ramp steps
   kDuration,        // --duration ran out
@@ -47,6 +58,7 @@ struct RampOptions {
   double max_rate = 0;  // 0: no limit
   unsigned bisect = 0;
   unsigned max_steps = 64;
+  unsigned generator_retries = 2;  // a generator-limited step is run again this often first
 };
 
 struct PlannedStep {
@@ -60,6 +72,7 @@ struct StepOutcome {
   double sent_rate = 0;
   double failed_pct = 0;           // requests without a usable answer, in % of those sent
   bool generator_limited = false;  // sent clearly below the offered rate
+  bool back_pressure = false;      // the port refused requests (the server's limit)
 };
 
 class RatePlan {
@@ -84,11 +97,16 @@ class RatePlan {
     stop_ = r;
     return std::nullopt;
   }
+  // After a step that passed but was generator-limited or pushed back:
+  // the same rate again while retries are left, else the end of the ramp.
+  std::optional<PlannedStep> retry_or_stop(const StepOutcome& last, StopReason reason);
 
   RampOptions options_;
   bool ramp_ = false;
   bool bisecting_ = false;
   unsigned bisect_left_ = 0;
+  unsigned retries_left_ = 0;  // for the current rate
+  double best_sent_ = 0;       // highest sent rate of a step that passed
   double good_ = 0;  // highest offered rate that passed
   double bad_ = 0;   // lowest offered rate that failed
   StopReason stop_ = StopReason::kNone;

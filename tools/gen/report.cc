@@ -262,6 +262,7 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
         {"nd_replies", s.c.nd_replies},
         {"forwarded", s.c.forwarded},
         {"generator_limited", s.generator_limited},
+        {"back_pressure", s.back_pressure},
         {"interrupted", s.interrupted},
         {"passed", s.passed},
         {"rtt_us", percentiles_json(s.rtt)},

@@ -87,7 +87,10 @@ StepResult make_result(unsigned number, StepKind kind, double offered_rate, cons
                             s.c.invalid[static_cast<size_t>(Invalid::kIpChecksum)];
   r.invalid_pct = received ? 100.0 * static_cast<double>(r.invalid) / static_cast<double>(received) : 0;
   r.failed_pct = s.c.sent ? 100.0 * static_cast<double>(s.c.sent - std::min(usable, s.c.sent)) / sent : 100.0;
-  r.generator_limited = offered_rate > 0 && r.sent_rate < kGeneratorLimitedBelow * offered_rate;
+  const double meant = offered_rate * r.duration_s;  // requests the step meant to send
+  r.back_pressure = offered_rate > 0 && static_cast<double>(s.c.tx_full) >= kBackPressureShare * meant;
+  r.generator_limited =
+      offered_rate > 0 && r.sent_rate < kGeneratorLimitedBelow * offered_rate && !r.back_pressure;
   r.passed = !interrupted && s.c.sent > 0 && r.failed_pct <= max_loss_pct;
   const double ticks_per_us = tsc_hz / 1e6;
   r.rtt = percentiles_us(s.rtt_ticks, ticks_per_us);

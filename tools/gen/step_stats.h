@@ -84,7 +84,14 @@ struct StepResult {
   uint64_t invalid = 0;
   double invalid_pct = 0;       // of the answers received
   double failed_pct = 0;        // sent without a usable time answer (the ramp's criterion)
+  // Sent below 97 % of the offered rate, and not because the port refused
+  // the requests: the generator's CPU was the limit.
   bool generator_limited = false;
+  // The port's TX queue refused at least 1 % of the requests the step meant
+  // to send: the link or the server did not take them (over memif, the
+  // server's ring was full: a saturated server pushes back instead of
+  // losing requests). The server's limit, not the generator's.
+  bool back_pressure = false;
   bool passed = false;
   Percentiles rtt, processing, xmt_offset, offset;
 };
@@ -98,5 +105,6 @@ StepResult make_result(unsigned number, StepKind kind, double offered_rate, cons
 // Requests sent below this fraction of the offered rate: the generator,
 // not the server, was the limit.
 inline constexpr double kGeneratorLimitedBelow = 0.97;
+inline constexpr double kBackPressureShare = 0.01;
 
 }  // namespace tachyon::gen

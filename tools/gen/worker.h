@@ -166,6 +166,10 @@ class Worker {
   uint32_t next_client_ = 0;
   uint32_t source_port_span_ = 0;
   uint64_t rng_ = 1;
+  // Our clock, copied from s_.clock only after the main lcore published a
+  // new one (a sequence check per receive burst, as tachyond's workers do).
+  core::ClockModel clock_{};
+  uint64_t clock_seen_ = core::ClockPublisher::kNeverSeen;
 };
 
 }  // namespace tachyon::gen
