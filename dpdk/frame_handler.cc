@@ -715,17 +715,9 @@ bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) no
     l2 += kVlanTag;
     if (length < l2 + kIpv6Header) return false;
   }
-  if (ethertype == kEtherIpv4) {
-    out.v6 = false;
-    std::memcpy(out.bytes.data(), frame + l2 + 12, 4);
-    return true;
-  }
-  if (ethertype == kEtherIpv6) {
-    out.v6 = true;
-    std::memcpy(out.bytes.data(), frame + l2 + 8, 16);
-    return true;
-  }
-  return false;
+  if (ethertype != kEtherIpv4 && ethertype != kEtherIpv6) return false;
+  out = client_address(frame + l2, ethertype == kEtherIpv6);
+  return true;
 }
 
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial) noexcept {

@@ -23,6 +23,7 @@ void Worker::adopt_model() noexcept {
   ctx_.service = cfg_.service;
   ctx_.control = cfg_.control;
   ctx_.interleave = cfg_.interleave;
+  if (cfg_.auth != nullptr) ctx_.mac = cfg_.mac;  // ctx_.auth follows auth_ burst by burst
 }
 
 int Worker::lcore_main(void* arg) {
@@ -40,12 +41,14 @@ void Worker::run() noexcept {
     // request costs this worker, whatever the load (its capacity is
     // about one over that).
     const uint64_t t0 = rte_rdtsc();
+    uint64_t now = t0;
     if (poll_once() == 0) {
       rte_pause();
     } else {
-      c.busy_tsc.add(rte_rdtsc() - t0);
+      now = rte_rdtsc();
+      c.busy_tsc.add(now - t0);
     }
-    if (interval != 0 && rte_rdtsc() >= next_yield) {
+    if (interval != 0 && now >= next_yield) {
       sched_yield();  // once per interval, never per packet
       next_yield = rte_rdtsc() + interval;
     }
@@ -78,9 +81,8 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   const bool offload = cfg_.caps.checksum_offload;
 
   FrameContext& ctx = ctx_;
-  if (cfg_.auth != nullptr && cfg_.mac != nullptr) {
+  if (ctx.mac != nullptr) {
     if (auth_ == nullptr) auth_ = cfg_.auth->current();  // process() called directly (tests)
-    ctx.mac = cfg_.mac;
     ctx.auth = auth_;
   }
   core::InterleaveTable* const interleave = cfg_.interleave;
@@ -167,7 +169,6 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   }
   c.rx_packets.add(n);
   c.rx_bytes.add(rx_bytes);
-  c.rx_bursts.add();
   c.observe_burst(n);
   if (n_dropped != 0) rte_pktmbuf_free_bulk(dropped, n_dropped);
   if (n_tx == 0) return;

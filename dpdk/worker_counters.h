@@ -17,7 +17,6 @@ struct alignas(core::kCacheLine) WorkerCounters {
   Counter tx_packets;
   Counter tx_bytes;
   Counter tx_dropped;       // answers the TX queue did not take (freed)
-  Counter rx_bursts;        // non-empty bursts
   Counter busy_tsc;         // TSC ticks spent on non-empty polls (receive to transmit)
   Counter hw_timestamps;    // requests stamped with the NIC's RX timestamp
   Counter arp_replies;
@@ -64,7 +63,7 @@ struct alignas(core::kCacheLine) WorkerCounters {
 // A plain copy of a WorkerCounters block, read with relaxed loads (no lock,
 // no write: the worker is not disturbed beyond sharing the cache lines).
 struct WorkerCountersSnapshot {
-  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, tx_dropped = 0, rx_bursts = 0, busy_tsc = 0;
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, tx_dropped = 0, busy_tsc = 0;
   uint64_t hw_timestamps = 0, arp_replies = 0, nd_advertisements = 0, icmp_echo_replies = 0;
   uint64_t icmpv6_echo_replies = 0, control_replies = 0, ratelimit_leaks = 0;
   uint64_t auth_signed = 0, auth_crypto_naks = 0, auth_failures = 0, interleaved = 0, interleaved_misses = 0;
@@ -96,7 +95,6 @@ inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   s.tx_packets = c.tx_packets.load();
   s.tx_bytes = c.tx_bytes.load();
   s.tx_dropped = c.tx_dropped.load();
-  s.rx_bursts = c.rx_bursts.load();
   s.busy_tsc = c.busy_tsc.load();
   s.hw_timestamps = c.hw_timestamps.load();
   s.arp_replies = c.arp_replies.load();
