@@ -77,6 +77,18 @@ class Exposition {
     if (!labels.empty()) out_ << '{' << labels << '}';
     out_ << ' ' << value << '\n';
   }
+  // A histogram's cumulative buckets (upper bounds le_of(b), the last one
+  // "+Inf") and its count (the +Inf bucket); the caller adds the sum.
+  template <typename LeOf>
+  void histogram(const std::string& name, const std::string& labels, const uint64_t* counts, size_t n, LeOf le_of) {
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < n; ++b) {
+      cumulative += counts[b];
+      const std::string le = b + 1 == n ? "+Inf" : le_of(b);
+      sample(name + "_bucket", labels + ",le=\"" + le + "\"", cumulative);
+    }
+    sample(name + "_count", labels, cumulative);
+  }
   std::string str() const { return out_.str(); }
 
  private:
@@ -248,19 +260,13 @@ std::string render_metrics(const StatsSnapshot& s) {
            "Server processing time of NTP answers: transmit timestamp minus receive timestamp, per queue.");
   for (size_t q = 0; q < s.workers.size(); ++q) {
     const auto& w = s.workers[q];
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < WorkerCounters::kProcessingBuckets; ++b) {
-      cumulative += w.processing_bucket[b];
-      char le[32];
-      if (b + 1 == WorkerCounters::kProcessingBuckets) {
-        std::snprintf(le, sizeof le, "+Inf");
-      } else {
-        std::snprintf(le, sizeof le, "%g", static_cast<double>(WorkerCounters::kProcessingBucketsNs[b]) * 1e-9);
-      }
-      e.sample("tachyon_processing_time_seconds_bucket", queue_label(q) + ",le=\"" + le + "\"", cumulative);
-    }
+    e.histogram("tachyon_processing_time_seconds", queue_label(q), w.processing_bucket,
+                WorkerCounters::kProcessingBuckets, [](size_t b) {
+                  char le[32];
+                  std::snprintf(le, sizeof le, "%g", static_cast<double>(WorkerCounters::kProcessingBucketsNs[b]) * 1e-9);
+                  return std::string(le);
+                });
     e.sample("tachyon_processing_time_seconds_sum", queue_label(q), static_cast<double>(w.processing_sum_ns) * 1e-9);
-    e.sample("tachyon_processing_time_seconds_count", queue_label(q), w.processing_count);
   }
 
   if (s.tsc_hz > 0) {
@@ -279,14 +285,9 @@ std::string render_metrics(const StatsSnapshot& s) {
            "those ahead of it in its burst).");
   for (size_t q = 0; q < s.workers.size(); ++q) {
     const auto& w = s.workers[q];
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < WorkerCounters::kBurstBuckets; ++b) {
-      cumulative += w.rx_burst_bucket[b];
-      const std::string le = b + 1 == WorkerCounters::kBurstBuckets ? "+Inf" : std::to_string(1u << b);
-      e.sample("tachyon_rx_burst_frames_bucket", queue_label(q) + ",le=\"" + le + "\"", cumulative);
-    }
+    e.histogram("tachyon_rx_burst_frames", queue_label(q), w.rx_burst_bucket, WorkerCounters::kBurstBuckets,
+                [](size_t b) { return std::to_string(1u << b); });
     e.sample("tachyon_rx_burst_frames_sum", queue_label(q), w.rx_packets);
-    e.sample("tachyon_rx_burst_frames_count", queue_label(q), cumulative);
   }
 
   e.family("tachyon_mbufs_in_use", "gauge", "Packet buffers (mbufs) currently taken from the port's pools.");
