@@ -63,6 +63,20 @@ def summary(name, doc):
             "stop": doc["result"]["stop_reason"], "lower_bound": doc["result"]["lower_bound"]}
 
 
+def bound_of(a, b):
+    """What the ratio of two summaries' maxima is: a maximum marked "≥" is
+    only a lower bound (the generator ran out first), so the ratio is then a
+    lower bound (subject bounded), an upper bound (baseline bounded) or
+    nothing at all (both)."""
+    if a["lower_bound"] and b["lower_bound"]:
+        return "ratio of lower bounds"
+    if a["lower_bound"]:
+        return "at least"
+    if b["lower_bound"]:
+        return "at most"
+    return "measured"
+
+
 def compare(args):
     runs = []
     for item in args.runs:
@@ -85,21 +99,14 @@ def compare(args):
     a, b = runs[0], runs[1]
     if a["best"] and b["best"]:
         ratio = a["best"]["sent_rate"] / b["best"]["sent_rate"]
-        # A maximum marked "≥" is only a lower bound (the generator ran out
-        # first): the ratio is then a lower bound (subject bounded), an upper
-        # bound (baseline bounded) or nothing at all (both).
-        if a["lower_bound"] and b["lower_bound"]:
-            verdict = "cannot be judged: both runs ended at the generator's limit"
-            bound = "ratio of lower bounds"
-        elif a["lower_bound"]:
-            verdict = "met" if ratio >= args.target else "cannot be judged: the subject ended at the generator's limit"
-            bound = "at least"
-        elif b["lower_bound"]:
-            verdict = "NOT met" if ratio < args.target else "cannot be judged: the baseline ended at the generator's limit"
-            bound = "at most"
-        else:
-            verdict = "met" if ratio >= args.target else "NOT met"
-            bound = "measured"
+        bound = bound_of(a, b)
+        met = ratio >= args.target
+        verdict = {
+            "ratio of lower bounds": "cannot be judged: both runs ended at the generator's limit",
+            "at least": "met" if met else "cannot be judged: the subject ended at the generator's limit",
+            "at most": "NOT met" if not met else "cannot be judged: the baseline ended at the generator's limit",
+            "measured": "met" if met else "NOT met",
+        }[bound]
         print(f"ratio {a['name']}/{b['name']}: {ratio:.2f}, {bound} (target ≥ {args.target:g}: {verdict})")
     else:
         print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
@@ -119,15 +126,14 @@ def summary_cmd(args):
             continue
         ra, rb = a["best"]["sent_rate"], b["best"]["sent_rate"]
         ratio = ra / rb
-        bound = ("ratio of lower bounds" if a["lower_bound"] and b["lower_bound"] else
-                 "at least" if a["lower_bound"] else "at most" if b["lower_bound"] else "measured")
+        bound = bound_of(a, b)
         ratios.append((ratio, bound))
         fa = ("≥ " if a["lower_bound"] else "") + f"{ra:,.0f}"
         fb = ("≥ " if b["lower_bound"] else "") + f"{rb:,.0f}"
         print(f"{i:<6} {fa:>20} {fb:>20} {ratio:>7.2f}  {bound}")
     measured = sorted(r for r, bound in ratios if bound == "measured")
     if not measured:
-        print(f"median ratio: n/a (no pair where both ramps ended on loss; target ≥ {args.target:g} cannot be judged)")
+        print(f"median ratio: n/a (no pair where both maxima were the servers' own; target ≥ {args.target:g} cannot be judged)")
         return
     med = statistics.median(measured)
     met = sum(1 for r in measured if r >= args.target)

@@ -47,8 +47,8 @@ std::optional<PlannedStep> RatePlan::next() {
     if (bisecting_ || last.sent_rate <= best_sent_ * growth) return retry_or_stop(last, StopReason::kGeneratorLimit);
   }
   retries_left_ = options_.generator_retries;
-  if (ok) best_sent_ = std::max(best_sent_, last.sent_rate);
   if (ok) {
+    best_sent_ = std::max(best_sent_, last.sent_rate);
     good_ = std::max(good_, last.offered_rate);
   } else {
     bad_ = bad_ == 0 ? last.offered_rate : std::min(bad_, last.offered_rate);

@@ -20,8 +20,9 @@
 // loaded harder and the ramp goes on. A step that passed while the port
 // refused requests (back pressure: over memif, a saturated server's ring
 // is full, and nothing is lost) ends the ramp at the server's limit, after
-// the same retries (the server's CPU can stall too). Limits of the whole run (duration, count, Ctrl-C) are the
-// caller's: it simply stops asking for steps.
+// the same retries (the server's CPU can stall too). Limits of the whole
+// run (duration, count, Ctrl-C) are the caller's: it simply stops asking
+// for steps.
 //
 // Pure logic, no clock: thread-compatible.
 #pragma once
@@ -58,7 +59,7 @@ struct RampOptions {
   double max_rate = 0;  // 0: no limit
   unsigned bisect = 0;
   unsigned max_steps = 64;
-  unsigned generator_retries = 2;  // a generator-limited step is run again this often first
+  unsigned generator_retries = 2;  // a short or pushed-back step is run again this often before the ramp ends
 };
 
 struct PlannedStep {
