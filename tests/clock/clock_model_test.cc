@@ -75,39 +75,62 @@ bool consistent(const ClockModel& m) {
   return std::memcmp(&m, &want, sizeof m) == 0;
 }
 
-TEST(ClockPublisher, ConcurrentReadersNeverSeeATornModel) {
-  ClockPublisher p(model_for(1));
+struct RaceResult {
+  uint64_t counted = 0;       // what the readers counted (reads, copies)
+  uint64_t torn = 0;          // models that mix two publications
+  uint64_t backwards = 0;     // a model older than one read before it
+  uint64_t stale_at_end = 0;  // readers not holding the last model once the writer stopped
+  uint64_t published = 0;     // generation of the last model published
+};
+
+// Two reader threads race a writer that publishes as fast as it can (far
+// faster than the control thread's 10 Hz) for `length`. make_reader()
+// gives each thread its read step: it returns the model the thread holds
+// now and adds to its argument what the test counts.
+template <typename MakeReader>
+RaceResult race(ClockPublisher& p, std::chrono::milliseconds length, MakeReader make_reader) {
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> reads{0}, torn{0}, backwards{0};
+  std::atomic<uint64_t> counted{0}, torn{0}, backwards{0}, stale{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r) {
     readers.emplace_back([&] {
+      auto read = make_reader();
       uint64_t last = 0, n = 0;
       while (!stop.load(std::memory_order_relaxed)) {
-        const ClockModel m = p.read();
+        const ClockModel m = read(n);
         if (!consistent(m)) torn.fetch_add(1);
         if (m.generation < last) backwards.fetch_add(1);
         last = m.generation;
-        ++n;
       }
-      reads.fetch_add(n);
+      if (read(n).generation != p.read().generation) stale.fetch_add(1);
+      counted.fetch_add(n);
     });
   }
-  // The writer publishes as fast as it can (far faster than the control
-  // thread's 10 Hz), so readers race it constantly.
   uint64_t g = 1;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  const auto until = std::chrono::steady_clock::now() + length;
   while (std::chrono::steady_clock::now() < until) {
     for (int i = 0; i < 1000; ++i) p.publish(model_for(++g));
   }
   stop.store(true);
   for (auto& t : readers) t.join();
-  EXPECT_EQ(torn.load(), 0u);
-  EXPECT_EQ(backwards.load(), 0u);
-  EXPECT_GT(reads.load(), 1000u);
-  EXPECT_GT(g, 10'000u);
+  return {counted.load(), torn.load(), backwards.load(), stale.load(), g};
+}
+
+TEST(ClockPublisher, ConcurrentReadersNeverSeeATornModel) {
+  ClockPublisher p(model_for(1));
+  const RaceResult r = race(p, std::chrono::milliseconds(500), [&p] {
+    return [&p](uint64_t& reads) {
+      ++reads;
+      return p.read();
+    };
+  });
+  EXPECT_EQ(r.torn, 0u);
+  EXPECT_EQ(r.backwards, 0u);
+  EXPECT_EQ(r.stale_at_end, 0u);
+  EXPECT_GT(r.counted, 1000u);
+  EXPECT_GT(r.published, 10'000u);
   EXPECT_TRUE(consistent(p.read()));
-  EXPECT_EQ(p.read().generation, g);
+  EXPECT_EQ(p.read().generation, r.published);
 }
 
 TEST(ClockPublisher, RefreshCopiesOnlyAfterAPublication) {
@@ -133,34 +156,16 @@ TEST(ClockPublisher, RefreshCopiesOnlyAfterAPublication) {
 // Racing a writer, it must never keep a torn copy nor miss the last one.
 TEST(ClockPublisher, RefreshingReadersNeverKeepATornModel) {
   ClockPublisher p(model_for(1));
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> copies{0}, torn{0}, backwards{0};
-  std::vector<std::thread> readers;
-  for (int r = 0; r < 2; ++r) {
-    readers.emplace_back([&] {
-      ClockModel m{};
-      uint64_t seen = ClockPublisher::kNeverSeen, last = 0, n = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        if (p.refresh(m, seen)) ++n;
-        if (!consistent(m)) torn.fetch_add(1);
-        if (m.generation < last) backwards.fetch_add(1);
-        last = m.generation;
-      }
-      p.refresh(m, seen);
-      if (m.generation != p.read().generation) backwards.fetch_add(1);
-      copies.fetch_add(n);
-    });
-  }
-  uint64_t g = 1;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-  while (std::chrono::steady_clock::now() < until) {
-    for (int i = 0; i < 1000; ++i) p.publish(model_for(++g));
-  }
-  stop.store(true);
-  for (auto& t : readers) t.join();
-  EXPECT_EQ(torn.load(), 0u);
-  EXPECT_EQ(backwards.load(), 0u);
-  EXPECT_GT(copies.load(), 100u);
+  const RaceResult r = race(p, std::chrono::milliseconds(300), [&p] {
+    return [&p, m = ClockModel{}, seen = ClockPublisher::kNeverSeen](uint64_t& copies) mutable {
+      if (p.refresh(m, seen)) ++copies;
+      return m;
+    };
+  });
+  EXPECT_EQ(r.torn, 0u);
+  EXPECT_EQ(r.backwards, 0u);
+  EXPECT_EQ(r.stale_at_end, 0u);
+  EXPECT_GT(r.counted, 100u);
 }
 
 }  // namespace

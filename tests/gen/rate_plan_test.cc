@@ -23,14 +23,27 @@ StepOutcome simulate(double offered, double capacity, double generator_max = 1e1
   return o;
 }
 
-std::vector<double> run(RatePlan& plan, double capacity, double generator_max = 1e12) {
-  std::vector<double> rates;
+// Runs the plan to its end with `outcome(step)` as each step's result;
+// returns the steps asked for.
+template <typename Outcome>
+std::vector<PlannedStep> run_with(RatePlan& plan, Outcome outcome) {
+  std::vector<PlannedStep> steps;
   while (auto step = plan.next()) {
-    rates.push_back(step->rate);
-    plan.record(simulate(step->rate, capacity, generator_max));
-    if (rates.size() > 200) break;
+    steps.push_back(*step);
+    plan.record(outcome(*step));
+    if (steps.size() > 200) break;
   }
+  return steps;
+}
+
+std::vector<double> rates_of(const std::vector<PlannedStep>& steps) {
+  std::vector<double> rates;
+  for (const PlannedStep& s : steps) rates.push_back(s.rate);
   return rates;
+}
+
+std::vector<double> run(RatePlan& plan, double capacity, double generator_max = 1e12) {
+  return rates_of(run_with(plan, [&](const PlannedStep& step) { return simulate(step.rate, capacity, generator_max); }));
 }
 
 TEST(RatePlan, FixedRunsOneStep) {
@@ -112,20 +125,19 @@ TEST(RatePlan, AStepMissedOnceByAStallIsRunAgainAndTheRampGoesOn) {
   o.multiplier = 2;
   o.bisect = 1;
   RatePlan plan = RatePlan::ramp(o);
-  std::vector<double> rates;
-  std::vector<StepKind> kinds;
   bool stalled = false;
-  while (auto step = plan.next()) {
-    rates.push_back(step->rate);
-    kinds.push_back(step->kind);
-    StepOutcome out = simulate(step->rate, 10000);
-    if (step->rate == 4000 && !stalled) {  // the generator's CPU was taken away once, for long
+  const std::vector<PlannedStep> steps = run_with(plan, [&](const PlannedStep& step) {
+    StepOutcome out = simulate(step.rate, 10000);
+    if (step.rate == 4000 && !stalled) {  // the generator's CPU was taken away once, for long
       stalled = true;
       out.sent_rate = 2500;  // not even half the multiplier's growth over 2000
       out.generator_limited = true;
     }
-    plan.record(out);
-  }
+    return out;
+  });
+  const std::vector<double> rates = rates_of(steps);
+  std::vector<StepKind> kinds;
+  for (const PlannedStep& step : steps) kinds.push_back(step.kind);
   EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 4000, 8000, 16000, std::sqrt(8000.0 * 16000.0)}));
   EXPECT_EQ(kinds[3], StepKind::kRetry);
   EXPECT_STREQ(step_kind_name(kinds[3]), "retry");
@@ -141,15 +153,12 @@ TEST(RatePlan, StepsShortOfTheirRateGoOnWhileTheLoadStillGrows) {
   o.start_rate = 1000;
   o.multiplier = 2;
   RatePlan plan = RatePlan::ramp(o);
-  std::vector<double> rates;
-  while (auto step = plan.next()) {
-    rates.push_back(step->rate);
-    StepOutcome out = simulate(step->rate, 10000);
-    out.sent_rate = 0.9 * step->rate;
-    out.failed_pct = out.sent_rate > 10000 ? 100.0 * (out.sent_rate - 10000) / out.sent_rate : 0.0;
+  const std::vector<double> rates = rates_of(run_with(plan, [](const PlannedStep& step) {
+    StepOutcome out = simulate(0.9 * step.rate, 10000);  // 90 % of the rate reaches the server
+    out.offered_rate = step.rate;
     out.generator_limited = true;
-    plan.record(out);
-  }
+    return out;
+  }));
   EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 8000, 16000}));
   EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
   EXPECT_EQ(*plan.max_loss_free_rate(), 7200);
@@ -164,16 +173,14 @@ TEST(RatePlan, BackPressureEndsTheRampAtTheServersLimit) {
   o.multiplier = 2;
   o.bisect = 3;
   RatePlan plan = RatePlan::ramp(o);
-  std::vector<double> rates;
-  while (auto step = plan.next()) {
-    rates.push_back(step->rate);
-    StepOutcome out = simulate(step->rate, 1e9);
-    if (step->rate >= 4000) {
+  const std::vector<double> rates = rates_of(run_with(plan, [](const PlannedStep& step) {
+    StepOutcome out = simulate(step.rate, 1e9);
+    if (step.rate >= 4000) {
       out.sent_rate = 3500;
       out.back_pressure = true;
     }
-    plan.record(out);
-  }
+    return out;
+  }));
   EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 4000, 4000, 4000}));
   EXPECT_EQ(plan.stop_reason(), StopReason::kBackPressure);
   EXPECT_STREQ(stop_reason_name(plan.stop_reason()), "back_pressure");
