@@ -1,16 +1,25 @@
 # Shared by bench/scrape_impact.sh and bench/policy_cost.sh: tachyond over
 # net_memif (worker and control thread on SERVER_CPU) driven at a fixed
-# rate by tachyon-gen (GEN_CPU), and a table of the runs. Source it after
-# setting `build`, `rate`, `seconds`, `server_cpu` and `gen_cpu`; it sets
-# `tachyond`, `gen` and `tmp` and cleans up on exit (also `extra_pid`, a
-# caller's helper process).
+# rate by tachyon-gen (GEN_CPU), and a table of the runs. Source it with
+# the script's arguments: it reads [BUILD_DIR] [RATE] [SECONDS] (defaults: build 2M 10) into `build`,
+# `rate` and `seconds`, and SERVER_CPU (0) and GEN_CPU (1) into
+# `server_cpu` and `gen_cpu`; it sets `tachyond`, `gen` and `tmp` and
+# cleans up on exit (also `extra_pid`, a caller's helper process).
 # shellcheck shell=bash
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-build}
+[[ $build = /* ]] || build=$root/$build
+rate=${2:-2M}
+seconds=${3:-10}
+server_cpu=${SERVER_CPU:-0}
+gen_cpu=${GEN_CPU:-1}
 
 tachyond=$build/src/daemon/tachyond
 gen=$build/tools/gen/tachyon-gen
 for f in "$tachyond" "$gen"; do [ -x "$f" ] || { echo "${0##*/}: $f not found" >&2; exit 1; }; done
 tmp=$(mktemp -d /tmp/tachyon-memif-fixed.XXXXXX)
-server_pid= gen_pid= extra_pid=
+server_pid='' gen_pid='' extra_pid=''
 memif_cleanup() {
   for pid in "$extra_pid" "$gen_pid" "$server_pid"; do
     [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

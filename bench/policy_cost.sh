@@ -9,17 +9,11 @@
 #
 # Prints, per run: answered rate, loss, round-trip p50/p99 and the
 # processing time tachyond states in its answers (p50/p99).
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build=$root/$build
-rate=${2:-2M}
-seconds=${3:-10}
-server_cpu=${SERVER_CPU:-0}
-gen_cpu=${GEN_CPU:-1}
 # shellcheck source=memif_fixed_rate.sh
-. "$here/memif_fixed_rate.sh"
+. "$here/memif_fixed_rate.sh" "$@"
 
 run() {  # NAME EXTRA_TOML: one fixed-rate run against a fresh tachyond
   memif_start "$1" "" "$2"

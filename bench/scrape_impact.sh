@@ -11,19 +11,13 @@
 #
 # Prints, per run: answered rate, loss, round-trip p50/p99 and server
 # processing p50/p99; and the scrapes made, their size and duration.
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/.." && pwd)
-build=${1:-build}
-[[ $build = /* ]] || build=$root/$build
-rate=${2:-2M}
-seconds=${3:-10}
-interval=${4:-0.1}
-server_cpu=${SERVER_CPU:-0}
-gen_cpu=${GEN_CPU:-1}
 command -v curl >/dev/null || { echo "scrape_impact: curl not found" >&2; exit 1; }
 # shellcheck source=memif_fixed_rate.sh
-. "$here/memif_fixed_rate.sh"
+. "$here/memif_fixed_rate.sh" "$@"
+interval=${4:-0.1}
 port=$((20000 + $$ % 10000))
 memif_start server "127.0.0.1:$port"
 
