@@ -307,23 +307,31 @@ FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, 
   }
   // Interleaved mode: the origin is one of our marked receive timestamps
   // and the client's receive and transmit fields differ (a basic request
-  // has them equal or zero).
+  // has them equal or zero). Such a client's answer is remembered; if its
+  // origin names an answer that was, it gets that answer's transmit
+  // timestamp. An origin never remembered is the client's first
+  // interleaved request: a basic answer, not a miss.
   bool interleaved = false;
+  bool remember = false;
   core::NtpTimestamp previous_tx{};
   uint64_t client_receive = 0;
   if (ctx.interleave != nullptr && v.mode == static_cast<uint8_t>(core::Mode::kClient)) {
     const core::NtpTimestamp origin{core::load_be64(payload + core::off::kOrigin)};
     client_receive = core::load_be64(payload + core::off::kReceive);
     if (core::InterleaveTable::is_marked(origin) && client_receive != core::load_be64(payload + core::off::kTransmit)) {
+      remember = true;
       if (const auto tx = ctx.interleave->take(origin)) {
         interleaved = true;
         previous_tx = *tx;
-      } else {
+      } else if (core::InterleaveTable::was_remembered(origin)) {
         c.interleaved_misses.add();
       }
     }
   }
   core::write_reply(req, v, *ctx.answer, std::span<uint8_t>(payload, room));
+  if (remember) {
+    core::store_be64(payload + core::off::kReceive, core::InterleaveTable::as_remembered(ctx.rx).raw);
+  }
   if (interleaved) {
     // Draft-ietf-ntp-interleaved-modes: origin = the client's receive
     // field, transmit = when our previous answer really left.
@@ -346,6 +354,7 @@ FrameVerdict handle_ntp(uint8_t* f, uint16_t capacity, size_t l2, uint8_t* udp, 
   FrameVerdict out =
       finish_udp(f, l2, static_cast<uint16_t>(core::kNtpHeaderSize + mac_size), true, ipv6, ctx);
   out.transmit_written = interleaved;
+  out.remember = remember;
   out.sign_key = mac_size > auth::kCryptoNakSize ? sign_key : nullptr;
   return out;
 }

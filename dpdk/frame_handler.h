@@ -76,6 +76,10 @@ struct FrameVerdict {
   // interleaved answer carries the previous answer's): stamp_ntp_frame()
   // leaves it alone.
   bool transmit_written = false;
+  // kSendNtp: the client is in interleaved mode; once the answer left, the
+  // worker remembers its precise transmit timestamp under its receive
+  // field, InterleaveTable::as_remembered(the frame's receive timestamp).
+  bool remember = false;
   // kSendNtp: sign the answer with this key once its transmit timestamp is
   // in (stamp_ntp_frame()); room for the MAC follows the 48-byte header.
   const auth::Key* sign_key = nullptr;

@@ -94,7 +94,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   rte_mbuf* dropped[kBurstSize];
   uint16_t ntp_tx_index[kBurstSize];  // where each NTP answer sits in tx[]
   uint64_t sign_ns = 0;               // what signing the burst's answers will take
-  uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0;
+  uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0, n_remember = 0;  // n_remember: answers to interleaved clients
   uint64_t rx_bytes = 0;
 
   // As l3fwd: the frames were just written by the NIC (or another core),
@@ -163,6 +163,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
       ntp_rx[n_ntp] = ctx.rx;
       ntp_tx_index[n_ntp] = n_tx;
       ntp_mbufs[n_ntp++] = m;
+      n_remember += v.remember ? 1 : 0;
       if (v.sign_key != nullptr) sign_ns += cfg_.mac->sign_cost_ns(v.sign_key->algorithm);
     }
     tx[n_tx++] = m;
@@ -180,11 +181,14 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   core::NtpTimestamp xmt = model.tsc.to_ntp(rte_rdtsc());
   if (sign_ns != 0) xmt = core::ntp_add_nanos(xmt, sign_ns);
   xmt.raw &= ~uint64_t{1};
-  if (interleave != nullptr) {
-    // remember() writes each answer's record after tx_burst; start the
-    // (likely missing) lines now, outside the receive-to-transmit window,
-    // where they would compete with the frames' own loads.
-    for (uint16_t i = 0; i < n_ntp; ++i) interleave->prefetch(ntp_rx[i]);
+  if (n_remember != 0) {
+    // remember() writes the records of interleaved clients' answers after
+    // tx_burst; start the (likely missing) lines now, outside the
+    // receive-to-transmit window, where they would compete with the
+    // frames' own loads.
+    for (uint16_t i = 0; i < n_ntp; ++i) {
+      if (ntp_verdicts[i].remember) interleave->prefetch(core::InterleaveTable::as_remembered(ntp_rx[i]));
+    }
   }
   bool unsigned_answers = false;
   for (uint16_t i = 0; i < n_ntp; ++i) {
@@ -215,7 +219,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   }
   uint64_t tx_bytes = 0;
   for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
-  const bool stamp_before = interleave != nullptr && cfg_.tx_timestamp_before_burst;
+  const bool stamp_before = n_remember != 0 && cfg_.tx_timestamp_before_burst;
   const uint64_t before_tx_burst = stamp_before ? rte_rdtsc() : 0;
   const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx, n_tx);
   c.tx_packets.add(sent);
@@ -225,7 +229,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     c.tx_dropped.add(n_tx - sent);
   }
   c.tx_bytes.add(tx_bytes);
-  if (interleave != nullptr && n_ntp != 0) {
+  if (n_remember != 0) {
     // The precise transmit timestamp, for the next (interleaved) answer to
     // each client: right after the frames went to the NIC's ring (DPDK has
     // no per-packet TX timestamps). A kernel-backed port transmits inside
@@ -234,7 +238,9 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     core::NtpTimestamp precise = model.tsc.to_ntp(stamp_before ? before_tx_burst : rte_rdtsc());
     precise.raw &= ~uint64_t{1};
     for (uint16_t i = 0; i < n_ntp; ++i) {
-      if (ntp_tx_index[i] < sent) interleave->remember(ntp_rx[i], precise);
+      if (ntp_verdicts[i].remember && ntp_tx_index[i] < sent) {
+        interleave->remember(core::InterleaveTable::as_remembered(ntp_rx[i]), precise);
+      }
     }
   }
 }

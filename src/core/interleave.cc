@@ -37,7 +37,7 @@ void InterleaveTable::clear() noexcept {
 }
 
 std::optional<NtpTimestamp> InterleaveTable::take(NtpTimestamp origin) noexcept {
-  if (!is_marked(origin)) return std::nullopt;
+  if (!was_remembered(origin)) return std::nullopt;
   Bucket& b = bucket_of(origin.raw);
   for (Record& r : b.way) {
     if (r.rx == origin.raw) {

@@ -171,9 +171,12 @@ TEST(FrameAuth, SigningCostMovesNothingButTheTransmitTimestampTheWorkerChose) {
 // request 1 basic; request 2 carries origin = answer 1's receive
 // timestamp and random receive/transmit fields; answer 2 has origin =
 // request 2's receive field and transmit = answer 1's precise transmit.
+// Answer 1 is not remembered (a basic request, as nearly every client
+// sends), so, as with chronyd's server, answer 2 is basic and answer 3 is
+// the first interleaved one.
 class Interleave : public ::testing::TestWithParam<bool> {};  // general path only, or handle_frame()
 
-TEST_P(Interleave, SecondRequestGetsThePreciseTransmitTimestampOfTheFirstAnswer) {
+TEST_P(Interleave, ThirdAnswerGetsThePreciseTransmitTimestampOfTheSecond) {
   Rig r;
   core::InterleaveTable table(1024);
   for (bool v6 : {false, true}) {
@@ -182,29 +185,45 @@ TEST_P(Interleave, SecondRequestGetsThePreciseTransmitTimestampOfTheFirstAnswer)
     const auto a1 = r.handle(r.request(v6, 0, 0, 0x1111'2222'3333'4444ull), rx1, &table, GetParam());
     ASSERT_EQ(a1.v.action, FrameAction::kSendNtp);
     EXPECT_FALSE(a1.v.transmit_written);
+    EXPECT_FALSE(a1.v.remember) << "a basic request's answer costs no record";
     EXPECT_EQ(core::load_be64(&a1.frame[ntp + 32]), rx1.raw) << "the marked receive timestamp goes out";
-    const core::NtpTimestamp precise1{kXmt.raw + 0x1000};
-    table.remember(rx1, precise1);  // what the worker does after tx_burst
 
+    // The client starts interleaved mode: a basic answer, remembered, and
+    // no miss counted.
     const core::NtpTimestamp rx2 = table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1100'0000ull});
-    const uint64_t client_rx_field = 0x9999'8888'7777'6666ull;
-    const auto a2 = r.handle(r.request(v6, rx1.raw, client_rx_field, 0x5555'4444'3333'2222ull), rx2, &table,
-                             GetParam());
+    const auto a2 = r.handle(r.request(v6, rx1.raw, 0x7777'0000'0000'0000ull, 0x5555'0000'0000'0000ull), rx2,
+                             &table, GetParam());
     ASSERT_EQ(a2.v.action, FrameAction::kSendNtp);
-    EXPECT_TRUE(a2.v.transmit_written);
-    EXPECT_EQ(core::load_be64(&a2.frame[ntp + 24]), client_rx_field) << "origin = the request's receive field";
-    EXPECT_EQ(core::load_be64(&a2.frame[ntp + 32]), rx2.raw);
-    EXPECT_EQ(core::load_be64(&a2.frame[ntp + 40]), precise1.raw) << "transmit = the previous answer's precise one";
+    EXPECT_FALSE(a2.v.transmit_written);
+    EXPECT_TRUE(a2.v.remember);
+    const core::NtpTimestamp key2 = core::InterleaveTable::as_remembered(rx2);
+    EXPECT_EQ(core::load_be64(&a2.frame[ntp + 32]), key2.raw) << "the receive field says it was remembered";
+    EXPECT_EQ(core::load_be64(&a2.frame[ntp + 24]), 0x5555'0000'0000'0000ull) << "basic: origin = transmit";
     expect_checksum_valid(a2.frame, v6);
+    const core::NtpTimestamp precise2{kXmt.raw + 0x1000};
+    table.remember(key2, precise2);  // what the worker does after tx_burst
 
-    // The same origin again (a replay): the entry was handed out once.
-    const auto a3 = r.handle(r.request(v6, rx1.raw, client_rx_field, 0x5555'4444'3333'2223ull),
-                             table.mark_unique(rx2), &table, GetParam());
+    const core::NtpTimestamp rx3 = table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1200'0000ull});
+    const uint64_t client_rx_field = 0x9999'8888'7777'6666ull;
+    const auto a3 = r.handle(r.request(v6, key2.raw, client_rx_field, 0x5555'4444'3333'2222ull), rx3, &table,
+                             GetParam());
     ASSERT_EQ(a3.v.action, FrameAction::kSendNtp);
-    EXPECT_FALSE(a3.v.transmit_written);
-    EXPECT_EQ(core::load_be64(&a3.frame[ntp + 24]), 0x5555'4444'3333'2223ull) << "basic: origin = transmit";
-    EXPECT_EQ(core::load_be64(&a3.frame[ntp + 40]), kXmt.raw);
+    EXPECT_TRUE(a3.v.transmit_written);
+    EXPECT_TRUE(a3.v.remember);
+    EXPECT_EQ(core::load_be64(&a3.frame[ntp + 24]), client_rx_field) << "origin = the request's receive field";
+    EXPECT_EQ(core::load_be64(&a3.frame[ntp + 32]), core::InterleaveTable::as_remembered(rx3).raw);
+    EXPECT_EQ(core::load_be64(&a3.frame[ntp + 40]), precise2.raw) << "transmit = the previous answer's precise one";
     expect_checksum_valid(a3.frame, v6);
+
+    // The same origin again (a replay): the entry was handed out once, so
+    // this one is a miss.
+    const auto a4 = r.handle(r.request(v6, key2.raw, client_rx_field, 0x5555'4444'3333'2223ull),
+                             table.mark_unique(rx3), &table, GetParam());
+    ASSERT_EQ(a4.v.action, FrameAction::kSendNtp);
+    EXPECT_FALSE(a4.v.transmit_written);
+    EXPECT_EQ(core::load_be64(&a4.frame[ntp + 24]), 0x5555'4444'3333'2223ull) << "basic: origin = transmit";
+    EXPECT_EQ(core::load_be64(&a4.frame[ntp + 40]), kXmt.raw);
+    expect_checksum_valid(a4.frame, v6);
   }
   EXPECT_EQ(r.c.interleaved.load(), 2u);
   EXPECT_EQ(r.c.interleaved_misses.load(), 2u);
@@ -213,16 +232,19 @@ TEST_P(Interleave, SecondRequestGetsThePreciseTransmitTimestampOfTheFirstAnswer)
 TEST_P(Interleave, BasicLookingRequestsAreNeverInterleaved) {
   Rig r;
   core::InterleaveTable table(1024);
-  const core::NtpTimestamp rx1 = table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1000'0000ull});
+  const core::NtpTimestamp rx1 =
+      core::InterleaveTable::as_remembered(table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1000'0000ull}));
   table.remember(rx1, kXmt);
   // Receive field == transmit field: basic (the draft's test).
   const auto a = r.handle(r.request(false, rx1.raw, 77, 77), table.mark_unique(rx1), &table, GetParam());
   EXPECT_FALSE(a.v.transmit_written);
+  EXPECT_FALSE(a.v.remember);
   EXPECT_EQ(r.c.interleaved.load(), 0u);
   // An unmarked origin (e.g. our own transmit timestamp, echoed by ntpd):
   // not even looked up.
   const auto b = r.handle(r.request(false, rx1.raw & ~1ull, 1, 2), table.mark_unique(rx1), &table, GetParam());
   EXPECT_FALSE(b.v.transmit_written);
+  EXPECT_FALSE(b.v.remember);
   EXPECT_EQ(r.c.interleaved_misses.load(), 0u);
   // The entry is still there for the real interleaved request.
   const auto c = r.handle(r.request(false, rx1.raw, 1, 2), table.mark_unique(rx1), &table, GetParam());
@@ -232,7 +254,8 @@ TEST_P(Interleave, BasicLookingRequestsAreNeverInterleaved) {
 TEST_P(Interleave, SignedInterleavedAnswerCoversThePreviousTransmitTimestamp) {
   Rig r;
   core::InterleaveTable table(64);
-  const core::NtpTimestamp rx1 = table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1000'0000ull});
+  const core::NtpTimestamp rx1 =
+      core::InterleaveTable::as_remembered(table.mark_unique(core::NtpTimestamp{0xeeab'a4cc'1000'0000ull}));
   const core::NtpTimestamp precise{0xeeab'a4cc'1000'8000ull};
   table.remember(rx1, precise);
   const auto a = r.handle(r.request(false, rx1.raw, 3, 4, 3), table.mark_unique(rx1), &table, GetParam());

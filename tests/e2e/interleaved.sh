@@ -69,9 +69,10 @@ status_answers=$(ip netns exec "$NETNS_SRV" curl -s http://127.0.0.1:9127/status
 check "/status shows them ($status_answers)" test "$status_answers" -ge "$answers"
 stop
 
-# A table of 256 entries per worker and a flood of other clients between
-# two polls: entries are evicted, the client falls back to basic and the
-# misses are counted. Hand-made packets from the client namespace.
+# A table of 256 entries per worker. Basic clients take no entry: 2000 of
+# them between two polls leave an interleaved client's entry alone. 2000
+# clients in interleaved mode do evict it: that client falls back to basic
+# and the miss is counted. Hand-made packets from the client namespace.
 check "tachyond serves with a 256-entry table" start "\n[interleaved]\ntable_entries = 256"
 ip netns exec "$NETNS_CLI" python3 - "$NETNS_SERVER_V4" <<'PY'
 import socket, struct, sys
@@ -80,21 +81,28 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1)
 def ask(origin, rx, tx):
     s.sendto(bytes([0x23]) + bytes(23) + struct.pack(">QQQ", origin, rx, tx), (server, 123))
-    return s.recv(100)
-first = ask(0, 0, 1)
-t2 = struct.unpack(">Q", first[32:40])[0]
-assert t2 & 1, "receive timestamp not marked"
-for i in range(2000):  # other "clients": each answer takes an entry
-    try:
-        ask(0, 0, 1000 + i)
-    except socket.timeout:
-        pass
-late = ask(t2, 5, 6)
-origin = struct.unpack(">Q", late[24:32])[0]
-print("  late interleaved request answered in", "interleaved" if origin == 5 else "basic", "mode")
-sys.exit(0 if origin == 6 else 1)
+    return struct.unpack(">QQQ", s.recv(100)[24:48])  # origin, receive, transmit
+def flood(n, origin, first_tx):
+    for i in range(n):
+        try:
+            ask(origin, 1, first_tx + i)
+        except socket.timeout:
+            pass
+_, t1, _ = ask(0, 0, 1)  # basic, as a client's first request
+assert t1 & 3 == 1, "receive timestamp marked, not remembered: %#x" % t1
+origin, t2, _ = ask(t1, 5, 6)  # the client starts interleaved mode
+assert origin == 6 and t2 & 3 == 3, "second answer basic and remembered: %#x %#x" % (origin, t2)
+flood(2000, 0, 1000)  # basic clients (origin 0)
+origin, t3, _ = ask(t2, 7, 8)
+print("  after 2000 basic clients: answered in", "interleaved" if origin == 7 else "basic", "mode")
+if origin != 7:
+    sys.exit(1)
+flood(2000, t1, 5000)  # clients in interleaved mode: each answer takes an entry
+origin, _, _ = ask(t3, 9, 10)
+print("  after 2000 interleaved clients: answered in", "interleaved" if origin == 9 else "basic", "mode")
+sys.exit(0 if origin == 10 else 2)
 PY
-check "an evicted entry gets a basic answer" test $? -eq 0
+check "basic clients leave the entries alone; an evicted entry gets a basic answer" test $? -eq 0
 misses=$(metric tachyon_interleaved_misses_total)
 check "and is counted as a miss ($misses)" test "$misses" -eq 1
 stop
