@@ -116,7 +116,7 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
     const uint64_t usable = total.good + total.unsync;
     const uint64_t basic = usable - std::min(total.interleaved, usable);
     t += printf_string("interleaved mode: %llu interleaved answers, %llu basic (%.1f%% interleaved; a client's first "
-                       "answer is basic)\n",
+                       "answers are basic)\n",
                        static_cast<unsigned long long>(total.interleaved), static_cast<unsigned long long>(basic),
                        usable ? 100.0 * static_cast<double>(total.interleaved) / static_cast<double>(usable) : 0.0);
   }
