@@ -68,8 +68,16 @@ inline void write_answer(std::span<const uint8_t> pkt, NtpTimestamp receive, con
   const uint8_t poll = pkt[off::kPoll];
   const uint64_t client_xmt = load_be64(pkt.data() + off::kTransmit);
   std::memcpy(p, answer.bytes(), AnswerTemplate::kSize);
-  p[off::kLiVnMode] |= pack_li_vn_mode(Leap::kNone, version, reply_mode);
-  p[off::kPoll] = poll;
+  // The first word (LI/VN/mode, stratum, poll, precision) is built in a
+  // register and stored once: the checksum reads it back 4 bytes wide,
+  // and a load spanning a byte store and the template's wide store cannot
+  // be forwarded (a stall of some 15 cycles per answer, seen in perf).
+  const uint8_t first[4] = {static_cast<uint8_t>(answer.bytes()[off::kLiVnMode] |
+                                                 pack_li_vn_mode(Leap::kNone, version, reply_mode)),
+                            answer.bytes()[off::kStratum], poll, answer.bytes()[off::kPrecision]};
+  uint32_t word;
+  std::memcpy(&word, first, sizeof word);
+  std::memcpy(p + off::kLiVnMode, &word, sizeof word);
   // RFC 5905 section 8: the client's transmit timestamp comes back as our
   // origin timestamp; the client matches answers to requests with it.
   store_be64(p + off::kOrigin, client_xmt);
