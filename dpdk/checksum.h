@@ -8,6 +8,7 @@
 // and adds: the per-packet path never calls a function to checksum.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -52,13 +53,15 @@ inline uint64_t sum(const uint8_t* p, size_t n) noexcept {
 constexpr uint64_t be16(uint16_t v) noexcept { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
 
 // Folds a native-order sum to 16 bits, in network order (not complemented).
+// Each halving adds the value to itself rotated by half its width: the
+// upper half then holds the sum of both halves plus the carry out of the
+// lower one, which is the one's-complement sum with its end-around carry
+// (as Linux's csum_fold does). Two steps of three instructions, where
+// masking and shifting took five dependent steps.
 [[gnu::always_inline]] inline uint16_t fold(uint64_t s) noexcept {
-  s = (s & 0xffff'ffff) + (s >> 32);
-  s = (s & 0xffff'ffff) + (s >> 32);
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  s = (s & 0xffff) + (s >> 16);
-  return __builtin_bswap16(static_cast<uint16_t>(s));
+  const auto x = static_cast<uint32_t>((s + std::rotr(s, 32)) >> 32);
+  const auto y = static_cast<uint16_t>((x + std::rotr(x, 16)) >> 16);
+  return __builtin_bswap16(y);
 }
 
 // The checksum field value for a native-order sum (complemented fold).

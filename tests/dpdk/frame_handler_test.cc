@@ -1,12 +1,14 @@
 #include "dpdk/frame_handler.h"
 
 #include "core/responder.h"
+#include "dpdk/checksum.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "tests/support/frames.h"
 #include "tests/support/scenarios.h"
@@ -242,6 +244,22 @@ TEST(FrameHandler, LinkLocalAddressIsTheModifiedEui64OfTheMac) {
   PortIdentity id;
   id.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
   EXPECT_EQ(id.link_local(), ipv6_from_string("fe80::5054:ff:fe12:3456"));
+}
+
+// csum::fold() against the fold by masks and shifts, step by step, on the
+// sums where end-around carries chain (all ones, carries out of either
+// half) and on random ones.
+TEST(Checksum, FoldMatchesTheStepByStepFold) {
+  const auto reference = [](uint64_t s) {
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return __builtin_bswap16(static_cast<uint16_t>(s));
+  };
+  std::vector<uint64_t> sums = {0,           1,           0xffff,      0x10000,           0x1'fffe,
+                                0xffff'ffff, 0x1'0000'0000ull, 0x1'ffff'fffeull, 0xffff'ffff'ffff'ffffull,
+                                0xffff'0000'0000'ffffull, 0x8000'0000'8000'0000ull, 0x0000'ffff'ffff'0001ull};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 100000; ++i) sums.push_back(i % 2 ? rng() : rng() >> (rng() % 64));
+  for (uint64_t s : sums) EXPECT_EQ(csum::fold(s), reference(s)) << std::hex << s;
 }
 
 TEST(FrameHandler, OnesSumMatchesTheNaiveChecksum) {
