@@ -4,6 +4,7 @@
     gen_results.py tsv RESULT.json > steps.tsv
     gen_results.py compare --target 0.9 SUBJECT=RESULT.json BASELINE=RESULT.json
     gen_results.py summary --target 4 --names A,B A1.json:B1.json A2.json:B2.json ...
+    gen_results.py common-rate --fraction 0.9 A.json B.json
 
 `tsv` writes one line per step, sorted by offered rate: offered, sent,
 answered rates, lost %, RTT p50/p99/p99.9 and processing p50/p99 (us), and
@@ -14,7 +15,9 @@ the ratio of the first run's maximum to the second's against the target
 (a bound, or no verdict, when a ramp ended at the generator's limit).
 `summary` takes several such pairs run one after the other and prints each
 pair's maxima and ratio, then the median of the measured ratios: on a noisy
-machine one pair's ratio moves a lot.
+machine one pair's ratio moves a lot. `common-rate` prints a rate both
+runs sustained: the fraction of the smaller of their maxima (requests/s),
+for comparing two servers under the same load.
 """
 import argparse
 import json
@@ -142,6 +145,15 @@ def summary_cmd(args):
           f"met in {met} of {len(measured)})")
 
 
+def common_rate(args):
+    bests = [summary(path, load(path))["best"] for path in args.results]
+    if any(b is None for b in bests):
+        print("common-rate: a run had no loss-free step", file=sys.stderr)
+        return 1
+    print(int(args.fraction * min(b["sent_rate"] for b in bests)))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -157,9 +169,12 @@ def main():
     m.add_argument("pairs", nargs="+", metavar="SUBJECT.json:BASELINE.json")
     m.set_defaults(func=summary_cmd)
     c.set_defaults(func=compare)
+    r = sub.add_parser("common-rate")
+    r.add_argument("--fraction", type=float, default=0.9)
+    r.add_argument("results", nargs=2, metavar="RESULT.json")
+    r.set_defaults(func=common_rate)
     args = p.parse_args()
-    args.func(args)
-    return 0
+    return args.func(args) or 0
 
 
 if __name__ == "__main__":

@@ -9,11 +9,15 @@
 #
 # Prints a table per server (maximum loss-free rate, round-trip time at it
 # and below saturation, tachyond's stated processing time) and the ratio
-# tachyond/reflector against the 0.90 target, and what a frame cost each
-# server's poll loop (busy time per frame); writes the JSON results and
-# docs/perf/memif.png. Tunables (environment): START_RATE (500k), MULTIPLIER
-# (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), SERVER_CPU (0),
-# GEN_CPU (1), OUT (docs/perf). Takes about two minutes.
+# tachyond/reflector against the 0.90 target; then runs both servers,
+# alternately, under the same fixed load and prints what a frame cost each
+# poll loop (busy time per frame) and the ratio of those costs, the
+# comparison that still holds when the generator cannot saturate the
+# reflector. Writes the JSON results and docs/perf/memif.png. Tunables
+# (environment): START_RATE (500k), MULTIPLIER (1.25), STEP (2 s), BISECT
+# (3), MAX_LOSS (0.1 %), SAME_RATE (auto: 90 % of the smaller maximum),
+# SAME_SECONDS (6), SAME_REPEAT (2),
+# SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf). Takes about three minutes.
 # shellcheck disable=SC2317  # cleanup runs from a trap
 set -euo pipefail
 
@@ -32,6 +36,9 @@ max_loss=${MAX_LOSS:-0.1}
 server_cpu=${SERVER_CPU:-0}
 gen_cpu=${GEN_CPU:-1}
 out=${OUT:-$root/docs/perf}
+same_rate=${SAME_RATE:-auto}
+same_seconds=${SAME_SECONDS:-6}
+same_repeat=${SAME_REPEAT:-2}
 
 for f in "$tachyond" "$gen" "$reflector"; do
   [ -x "$f" ] || { echo "memif_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
@@ -126,39 +133,94 @@ local_stratum = 10
 [stats]
 listen = "127.0.0.1:$stats_port"
 EOF
-"$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
-server_pid=$!
-wait_for "$tmp/tachyond.log" "tachyond serving on" "$server_pid"
+start_tachyond() {
+  "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
+  server_pid=$!
+  wait_for "$tmp/tachyond.log" "tachyond serving on" "$server_pid"
+}
+# 2. The reflector on the same CPU, against the same generator (--echo: it
+#    returns the requests themselves; no ARP, hence --server-mac).
+reflector_options=(--echo --server-mac 02:00:00:00:00:01)
+start_reflector() {
+  "$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
+    --file-prefix "memif_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
+  server_pid=$!
+  wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
+}
+
+start_tachyond
 ramp tachyond "$tmp/tachyond.sock" "$tmp/tachyond.json"
-# Its busy time (polls that found frames) and frames over the whole ramp.
-tachyond_busy=$(curl -s "http://127.0.0.1:$stats_port/metrics" |
-  awk '/^tachyon_worker_busy_seconds_total/ {b += $2} /^tachyon_rx_packets_total/ {f += $2}
-       END {if (f > 0) printf "%.1f", b * 1e9 / f}')
 stop_server tachyond
 grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
 
-# 2. The reflector on the same CPU, against the same generator (--echo: it
-#    returns the requests themselves; no ARP, hence --server-mac).
-"$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
-  --file-prefix "memif_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
-server_pid=$!
-wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
-ramp reflector "$tmp/reflector.sock" "$tmp/reflector.json" --echo --server-mac 02:00:00:00:00:01
+start_reflector
+ramp reflector "$tmp/reflector.sock" "$tmp/reflector.json" "${reflector_options[@]}"
 stop_server reflector
 grep -E "frames received" "$tmp/reflector.log"
-reflector_busy=$(sed -n 's/^reflector: busy \([0-9.]*\) ns per frame.*/\1/p' "$tmp/reflector.log")
+
+# 3. Both servers under the same offered load (SAME_RATE), alternately,
+#    SAME_REPEAT times: what a frame costs each poll loop (polls that found
+#    frames, memif's driver work included), counted between 1.5 s into the
+#    run and 0.5 s before its end. When the generator cannot saturate the
+#    reflector, the ratio of these costs is the capacity ratio this machine
+#    can measure.
+counters() {  # NAME: "FRAMES BUSY_SECONDS" of the running server so far
+  if [ "$1" = tachyond ]; then
+    curl -s "http://127.0.0.1:$stats_port/metrics" |
+      awk '/^tachyon_worker_busy_seconds_total/ {b += $2} /^tachyon_rx_packets_total/ {f += $2}
+           END {printf "%d %.6f\n", f, b}'
+  else
+    kill -USR1 "$server_pid"
+    sleep 0.3
+    sed -n 's/^reflector: so far \([0-9]*\) frames, \([0-9.]*\) s busy$/\1 \2/p' "$tmp/reflector.log" | tail -1
+  fi
+}
+same_load() {  # NAME SOCKET [generator options...]: prints busy ns per frame at SAME_RATE
+  local name=$1 sock=$2 before after
+  shift 2
+  "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" --rate "$same_rate" \
+    -t "$same_seconds" --warmup 0 --yield-us 0 --file-prefix "memif_bench_gen_$$" -q "$@" >"$tmp/same.log" 2>&1 &
+  gen_pid=$!
+  sleep 1.5
+  before=$(counters "$name")
+  sleep "$(python3 -c "print($same_seconds - 2)")"
+  after=$(counters "$name")
+  wait "$gen_pid" || true
+  gen_pid=
+  # shellcheck disable=SC2086  # two numbers each
+  python3 -c 'import sys; f0, b0, f1, b1 = map(float, sys.argv[1:]); print(f"{(b1 - b0) * 1e9 / (f1 - f0):.1f}" if f1 > f0 else "")' \
+    $before $after
+}
+if [ "$same_rate" = auto ]; then
+  # As high as both ramps went: near saturation, bursts are as large as at
+  # the maximum (at low rates each frame carries a whole poll's cost).
+  same_rate=$(python3 "$here/gen_results.py" common-rate --fraction 0.9 "$tmp/tachyond.json" "$tmp/reflector.json")
+fi
+echo "--- the same load: $same_rate/s for $same_seconds s, each server $same_repeat times ---"
+tachyond_costs=() reflector_costs=()
+for _ in $(seq 1 "$same_repeat"); do
+  start_tachyond
+  tachyond_costs+=("$(same_load tachyond "$tmp/tachyond.sock")")
+  stop_server tachyond
+  start_reflector
+  reflector_costs+=("$(same_load reflector "$tmp/reflector.sock" "${reflector_options[@]}")")
+  stop_server reflector
+done
+echo "busy ns per frame: tachyond ${tachyond_costs[*]}; reflector ${reflector_costs[*]}"
 
 echo
 echo "=== memif: tachyond against the reflector, tachyon-gen, same run ==="
 python3 "$here/gen_results.py" compare --target 0.9 tachyond="$tmp/tachyond.json" reflector="$tmp/reflector.json"
-# What a frame cost each server's poll loop over its ramp (memif's driver
-# work included): when the generator is the limit, the ratio of these
-# costs is the estimate of the capacity ratio this machine can give.
-if [ -n "${tachyond_busy:-}" ] && [ -n "${reflector_busy:-}" ]; then
-  python3 -c "import sys; t, r = map(float, sys.argv[1:]); print(f'busy per frame over the ramp: tachyond {t:.1f} ns, reflector {r:.1f} ns; '
-    f'cost ratio reflector/tachyond {r / t:.2f} (an estimate of the capacity ratio: the ramps reached different rates)')" \
-    "$tachyond_busy" "$reflector_busy"
-fi
+python3 - "$same_rate" "${tachyond_costs[*]}" "${reflector_costs[*]}" <<'PY'
+import statistics, sys
+rate, t, r = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+if t and r:
+    mt, mr = statistics.median(t), statistics.median(r)
+    print(f"busy per frame at the same load ({rate}/s, median of {len(t)} and {len(r)} runs): tachyond {mt:.1f} ns, "
+          f"reflector {mr:.1f} ns; cost ratio reflector/tachyond {mr / mt:.2f} (target 0.9)")
+else:
+    print("busy per frame at the same load: not measured (a server died during its run)")
+PY
 
 mkdir -p "$out"
 cp "$tmp/tachyond.json" "$out/memif-tachyond.json"

@@ -8,7 +8,8 @@
 //   reflector -d net_memif0,role=server,socket=/tmp/x.sock,mac=02:00:00:00:00:01 [--cpu 0]
 //
 // One poll loop (lcore 1) on --cpu; the main lcore shares that CPU and
-// sleeps until SIGINT/SIGTERM, then prints what it reflected.
+// sleeps until SIGINT/SIGTERM, then prints what it reflected; SIGUSR1
+// prints its counters so far (frames, busy time).
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -35,7 +36,9 @@ namespace {
 using namespace tachyon;
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_report{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_report(int) { g_report.store(true); }
 
 constexpr uint16_t kBurst = 32;
 
@@ -70,9 +73,14 @@ inline void reflect(uint8_t* f, uint16_t len) {
 struct Loop {
   uint16_t port = 0;
   std::atomic<bool> stop{false};
-  uint64_t received = 0;
-  uint64_t sent = 0;
-  uint64_t busy_tsc = 0;  // on polls that found frames, as tachyond's workers count it
+  // Written by the poll loop only, read by the main thread (SIGUSR1).
+  std::atomic<uint64_t> received{0};
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> busy_tsc{0};  // on polls that found frames, as tachyond's workers count it
+
+  static void add(std::atomic<uint64_t>& c, uint64_t n) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
 
   static int main(void* arg) {
     auto* l = static_cast<Loop*>(arg);
@@ -87,9 +95,9 @@ struct Loop {
       for (uint16_t i = 0; i < n; ++i) reflect(rte_pktmbuf_mtod(pkts[i], uint8_t*), pkts[i]->data_len);
       const uint16_t sent = rte_eth_tx_burst(l->port, 0, pkts, n);
       if (unlikely(sent < n)) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-      l->received += n;
-      l->sent += sent;
-      l->busy_tsc += rte_rdtsc() - t0;
+      add(l->received, n);
+      add(l->sent, sent);
+      add(l->busy_tsc, rte_rdtsc() - t0);
     }
     return 0;
   }
@@ -114,6 +122,10 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction report {};
+  report.sa_handler = on_report;
+  sigemptyset(&report.sa_mask);
+  sigaction(SIGUSR1, &report, nullptr);
 
   dp::EalOptions eal;
   eal.program = "reflector";
@@ -151,16 +163,27 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "reflector: cannot launch the poll loop\n");
       status = 1;
     } else {
-      while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto busy_seconds = [&] {
+        return static_cast<double>(loop.busy_tsc.load()) / static_cast<double>(dp::tsc_hz());
+      };
+      while (!g_stop.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // SIGUSR1: the counters so far, for scripts that compare two
+        // moments of a run (bench/memif_bench.sh).
+        if (g_report.exchange(false)) {
+          std::printf("reflector: so far %llu frames, %.6f s busy\n",
+                      static_cast<unsigned long long>(loop.received.load()), busy_seconds());
+          std::fflush(stdout);
+        }
+      }
       loop.stop.store(true);
       rte_eal_mp_wait_lcore();
-      std::printf("reflector: %llu frames received, %llu sent back\n",
-                  static_cast<unsigned long long>(loop.received), static_cast<unsigned long long>(loop.sent));
-      if (loop.received != 0) {
+      const uint64_t received = loop.received.load();
+      std::printf("reflector: %llu frames received, %llu sent back\n", static_cast<unsigned long long>(received),
+                  static_cast<unsigned long long>(loop.sent.load()));
+      if (received != 0) {
         std::printf("reflector: busy %.1f ns per frame (%.3f s busy)\n",
-                    static_cast<double>(loop.busy_tsc) * 1e9 / static_cast<double>(dp::tsc_hz()) /
-                        static_cast<double>(loop.received),
-                    static_cast<double>(loop.busy_tsc) / static_cast<double>(dp::tsc_hz()));
+                    busy_seconds() * 1e9 / static_cast<double>(received), busy_seconds());
       }
     }
     port->stop();
