@@ -95,7 +95,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   uint16_t ntp_tx_index[kBurstSize];  // where each NTP answer sits in tx[]
   uint64_t sign_ns = 0;               // what signing the burst's answers will take
   uint16_t n_tx = 0, n_ntp = 0, n_dropped = 0, n_remember = 0;  // n_remember: answers to interleaved clients
-  uint64_t rx_bytes = 0;
+  uint64_t rx_bytes = 0, tx_bytes = 0;
 
   // As l3fwd: the frames were just written by the NIC (or another core),
   // so fetch a few ahead of the one being handled.
@@ -152,6 +152,7 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     }
     m->data_len = v.length;
     m->pkt_len = v.length;
+    tx_bytes += v.length;
     m->ol_flags = 0;
     if (offload && v.udp) {
       m->l2_len = v.l2_length;
@@ -191,17 +192,23 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     }
   }
   bool unsigned_answers = false;
+  // The processing time histogram, counted per run of answers in the same
+  // bucket (a burst's answers share their receive time, or nearly): a few
+  // counter updates per burst instead of three per answer.
+  WorkerCounters::ProcessingRun run;
   for (uint16_t i = 0; i < n_ntp; ++i) {
     if (unlikely(!stamp_ntp_frame(rte_pktmbuf_mtod(ntp_mbufs[i], uint8_t*), ntp_verdicts[i], xmt, offload,
                                   cfg_.mac))) {
       c.auth_failures.add();
+      tx_bytes -= ntp_mbufs[i]->pkt_len;
       tx[ntp_tx_index[i]] = nullptr;  // never sent unsigned
       unsigned_answers = true;
       continue;
     }
     const int64_t processing = core::ntp_diff_nanos(xmt, ntp_rx[i]);
-    c.observe_processing(processing > 0 ? static_cast<uint64_t>(processing) : 0, 1);
+    run.observe(c, processing > 0 ? static_cast<uint64_t>(processing) : 0);
   }
+  run.flush(c);
   if (unlikely(unsigned_answers)) {
     uint16_t kept = 0;
     for (uint16_t i = 0, k = 0; i < n_tx; ++i) {
@@ -217,8 +224,6 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
     n_tx = kept;
     if (n_tx == 0) return;
   }
-  uint64_t tx_bytes = 0;
-  for (uint16_t i = 0; i < n_tx; ++i) tx_bytes += tx[i]->pkt_len;
   const bool stamp_before = n_remember != 0 && cfg_.tx_timestamp_before_burst;
   const uint64_t before_tx_burst = stamp_before ? rte_rdtsc() : 0;
   const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx, n_tx);

@@ -51,13 +51,42 @@ struct alignas(core::kCacheLine) WorkerCounters {
     rx_burst_bucket[b < kBurstBuckets ? b : kBurstBuckets - 1].add();
   }
 
-  void observe_processing(uint64_t ns, uint64_t n) noexcept {
+  static size_t processing_bucket_of(uint64_t ns) noexcept {
     size_t b = 0;
     while (b < kProcessingBuckets - 1 && ns > kProcessingBucketsNs[b]) ++b;
-    processing_bucket[b].add(n);
-    processing_count.add(n);
-    processing_sum_ns.add(ns * n);
+    return b;
   }
+
+  // A burst's processing times, added to the histogram by runs of answers
+  // that fall in one bucket; flush() once at the end of the burst.
+  class ProcessingRun {
+   public:
+    void observe(WorkerCounters& c, uint64_t ns) noexcept {
+      sum_ns_ += ns;
+      ++count_;
+      // Most answers of a burst land in the bucket of the one before.
+      if (ns >= lower_ && ns <= upper_) {
+        ++in_bucket_;
+        return;
+      }
+      if (in_bucket_ != 0) c.processing_bucket[bucket_].add(in_bucket_);
+      bucket_ = processing_bucket_of(ns);
+      lower_ = bucket_ == 0 ? 0 : kProcessingBucketsNs[bucket_ - 1] + 1;
+      upper_ = bucket_ == kProcessingBuckets - 1 ? UINT64_MAX : kProcessingBucketsNs[bucket_];
+      in_bucket_ = 1;
+    }
+    void flush(WorkerCounters& c) noexcept {
+      if (count_ == 0) return;
+      c.processing_bucket[bucket_].add(in_bucket_);
+      c.processing_count.add(count_);
+      c.processing_sum_ns.add(sum_ns_);
+    }
+
+   private:
+    uint64_t sum_ns_ = 0, count_ = 0, in_bucket_ = 0;
+    size_t bucket_ = 0;
+    uint64_t lower_ = 1, upper_ = 0;  // an empty range: the first answer opens a run
+  };
 };
 
 // A plain copy of a WorkerCounters block, read with relaxed loads (no lock,

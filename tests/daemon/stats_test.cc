@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace tachyon {
 namespace {
@@ -156,6 +157,39 @@ TEST(WorkerCounters, BurstsLandInPowerOfTwoBuckets) {
   for (uint16_t n : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32}) c.observe_burst(n);
   const uint64_t want[dp::WorkerCounters::kBurstBuckets] = {1, 1, 2, 2, 2, 2};
   for (size_t b = 0; b < dp::WorkerCounters::kBurstBuckets; ++b) EXPECT_EQ(c.rx_burst_bucket[b].load(), want[b]) << b;
+}
+
+// A burst's processing times, counted by runs of one bucket, end up as if
+// each answer had been counted alone: bucket edges (250 is in the first
+// bucket, 251 in the second), 0, the +Inf bucket, runs broken and resumed.
+TEST(WorkerCounters, ProcessingRunsCountEachAnswerInItsBucket) {
+  const std::vector<std::vector<uint64_t>> bursts = {
+      {},
+      {0},
+      {250, 251, 251, 250, 0, 0, 500, 501, 1000, 1001},
+      {2'000'000, 2'000'000, 999'999, 1'000'000, 1'000'001, 80, 80, 80},
+      std::vector<uint64_t>(32, 120),
+  };
+  dp::WorkerCounters c;
+  uint64_t want[dp::WorkerCounters::kProcessingBuckets] = {};
+  uint64_t count = 0, sum = 0;
+  for (const auto& burst : bursts) {
+    dp::WorkerCounters::ProcessingRun run;
+    for (uint64_t ns : burst) {
+      run.observe(c, ns);
+      size_t b = 0;
+      while (b < dp::WorkerCounters::kProcessingBuckets - 1 && ns > dp::WorkerCounters::kProcessingBucketsNs[b]) ++b;
+      ++want[b];
+      ++count;
+      sum += ns;
+    }
+    run.flush(c);
+  }
+  for (size_t b = 0; b < dp::WorkerCounters::kProcessingBuckets; ++b) {
+    EXPECT_EQ(c.processing_bucket[b].load(), want[b]) << b;
+  }
+  EXPECT_EQ(c.processing_count.load(), count);
+  EXPECT_EQ(c.processing_sum_ns.load(), sum);
 }
 
 TEST(Metrics, ProcessingQuantilesInterpolateWithinBuckets) {
