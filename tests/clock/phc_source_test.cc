@@ -188,7 +188,11 @@ TEST_F(PhcFake, DisciplineServesThePhcMinusTaiUtcAndTakesItsSteps) {
   o.default_refid = core::refid_from_ascii("PHC\0");
   ClockControl control(o, ticks_, *phc, LeapTable::fixed(37));
   core::ClockModel m;
-  for (int i = 0; i < 40; ++i) {
+  // One second of samples: the regression's window grows to 64 samples
+  // (0.64 s), over which a vCPU stall inside one sample's sandwich moves
+  // the rate by well under a ppm. Over the 0.4 s this test once took, a
+  // sanitizer build under CI load read 53 ppm for 50.
+  for (int i = 0; i < 100; ++i) {
     m = control.update();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
