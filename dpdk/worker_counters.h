@@ -36,7 +36,6 @@ struct alignas(core::kCacheLine) WorkerCounters {
   // buckets whose upper bounds are kProcessingBucketsNs; the last is +Inf.
   static constexpr uint64_t kProcessingBucketsNs[] = {250, 500, 1000, 2000, 5000, 10000, 50000, 100000, 1000000};
   static constexpr size_t kProcessingBuckets = sizeof kProcessingBucketsNs / sizeof kProcessingBucketsNs[0] + 1;
-  Counter processing_count;
   Counter processing_sum_ns;
   Counter processing_bucket[kProcessingBuckets];
 
@@ -63,7 +62,6 @@ struct alignas(core::kCacheLine) WorkerCounters {
    public:
     void observe(WorkerCounters& c, uint64_t ns) noexcept {
       sum_ns_ += ns;
-      ++count_;
       // Most answers of a burst land in the bucket of the one before.
       if (ns >= lower_ && ns <= upper_) {
         ++in_bucket_;
@@ -76,14 +74,13 @@ struct alignas(core::kCacheLine) WorkerCounters {
       in_bucket_ = 1;
     }
     void flush(WorkerCounters& c) noexcept {
-      if (count_ == 0) return;
+      if (in_bucket_ == 0) return;  // nothing observed
       c.processing_bucket[bucket_].add(in_bucket_);
-      c.processing_count.add(count_);
       c.processing_sum_ns.add(sum_ns_);
     }
 
    private:
-    uint64_t sum_ns_ = 0, count_ = 0, in_bucket_ = 0;
+    uint64_t sum_ns_ = 0, in_bucket_ = 0;
     size_t bucket_ = 0;
     uint64_t lower_ = 1, upper_ = 0;  // an empty range: the first answer opens a run
   };
@@ -99,7 +96,7 @@ struct WorkerCountersSnapshot {
   uint64_t replies[8][8] = {};  // by request mode and version
   uint64_t kod[core::kKissCodeCount] = {};
   uint64_t drops[core::kDropReasonCount] = {};
-  uint64_t processing_count = 0, processing_sum_ns = 0;
+  uint64_t processing_sum_ns = 0;
   uint64_t processing_bucket[WorkerCounters::kProcessingBuckets] = {};
   uint64_t rx_burst_bucket[WorkerCounters::kBurstBuckets] = {};
 
@@ -108,6 +105,12 @@ struct WorkerCountersSnapshot {
     for (const auto& by_version : replies) {
       for (uint64_t v : by_version) n += v;
     }
+    return n;
+  }
+  // Answers timed: the histogram's total.
+  uint64_t processing_count() const noexcept {
+    uint64_t n = 0;
+    for (uint64_t b : processing_bucket) n += b;
     return n;
   }
   uint64_t dropped() const noexcept {
@@ -142,7 +145,6 @@ inline WorkerCountersSnapshot snapshot(const WorkerCounters& c) noexcept {
   }
   for (size_t k = 0; k < core::kKissCodeCount; ++k) s.kod[k] = c.ntp.kod[k].load();
   for (size_t r = 0; r < core::kDropReasonCount; ++r) s.drops[r] = c.ntp.drops[r].load();
-  s.processing_count = c.processing_count.load();
   s.processing_sum_ns = c.processing_sum_ns.load();
   for (size_t b = 0; b < WorkerCounters::kProcessingBuckets; ++b) s.processing_bucket[b] = c.processing_bucket[b].load();
   for (size_t b = 0; b < WorkerCounters::kBurstBuckets; ++b) s.rx_burst_bucket[b] = c.rx_burst_bucket[b].load();

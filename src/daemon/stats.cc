@@ -465,7 +465,7 @@ std::string render_status(const StatsSnapshot& s) {
   j["drops"] = drop_map;
   uint64_t count = 0, sum_ns = 0;
   for (const auto& w : s.workers) {
-    count += w.processing_count;
+    count += w.processing_count();
     sum_ns += w.processing_sum_ns;
   }
   j["processing_time_s"] = {{"count", count},
