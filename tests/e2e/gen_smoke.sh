@@ -168,7 +168,7 @@ ipv6 = ["2001:db8::1/64"]
 local_stratum = 10
 
 [stats]
-listen = ""
+listen = "127.0.0.1:9129"
 EOF
 memif_sessions=0
 # One tachyond per generator session: DPDK 22.11's memif may crash the
@@ -227,6 +227,26 @@ s = json.load(open(sys.argv[1]))["steps"][0]
 print("    %d interleaved, %d basic answers (%.1f%% interleaved)"
       % (s["interleaved"], s["basic"], s["interleaved_pct"]))
 EOF
+  stop_memif_tachyond
+fi
+if start_memif_tachyond; then
+  # --burst 32: the requests leave in whole bursts of 32 at the same
+  # average rate, and tachyond receives them so (its burst histogram).
+  # Without it, 3200/s arrive one by one.
+  run_gen memif-burst "$tmp/memif-burst.json" "${memif[@]}" -s 192.0.2.1 -r 3200 -t 1 --warmup 0 --burst 32 &&
+    check_result "memif tachyond, requests in bursts of 32" "$tmp/memif-burst.json" 1 ||
+    fail "memif tachyond --burst: tachyon-gen failed"
+  bursts=$(curl -s --max-time 5 http://127.0.0.1:9129/metrics | python3 -c '
+import re, sys
+le = {m.group(1): float(m.group(2)) for m in
+      re.finditer(r"^tachyon_rx_burst_frames_bucket\{[^}]*le=\"([^\"]+)\"\} (\S+)", sys.stdin.read(), re.M)}
+print("%.0f %.0f" % (le["+Inf"] - le["16"], le["+Inf"]))' 2>&1)  # the last bucket: 17-32 frames
+  read -r whole all <<<"$bursts"
+  if [[ $whole =~ ^[0-9]+$ ]] && [ "$whole" -ge 90 ]; then
+    pass "memif: tachyond received $whole bursts of 17-32 frames (of $all non-empty polls) from --burst 32"
+  else
+    fail "memif: --burst 32 did not arrive in bursts ($bursts)"
+  fi
   stop_memif_tachyond
 fi
 if start_memif_tachyond; then

@@ -38,6 +38,8 @@ TEST(Options, DefaultsForAnIpv4Server) {
   EXPECT_FALSE(o->server_mac);
   EXPECT_THAT(o->file_prefix, HasSubstr("tachyon-gen-"));
   EXPECT_FALSE(o->interleaved);
+  EXPECT_EQ(o->burst, 1u);
+  EXPECT_EQ(parse({"-d", "x", "-s", "192.0.2.1", "--burst", "32"})->burst, 32u);
   EXPECT_TRUE(parse({"-d", "x", "-s", "192.0.2.1", "--interleaved"})->interleaved);
 }
 
@@ -99,6 +101,8 @@ TEST(Options, UsageErrorsExitTwo) {
       {"-d", "x", "-s", "192.0.2.1", "--start-rate", "max"},
       {"-d", "x", "-s", "192.0.2.1", "--max-rate", "5k"},  // below the start rate
       {"-d", "x", "-s", "192.0.2.1", "--no-such-option"},
+      {"-d", "x", "-s", "192.0.2.1", "--burst", "0"},
+      {"-d", "x", "-s", "192.0.2.1", "--burst", "33"},
       {"-d", "x", "-s", "192.0.2.1", "--interleaved", "--echo"},  // a reflector answers no interleaved request
   };
   for (const auto& args : bad) {

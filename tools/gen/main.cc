@@ -346,6 +346,7 @@ Status Generator::start() {
     ws.schedule = schedule_.data();
     ws.codec = codec;
     ws.echo = o_.echo;
+    ws.burst = static_cast<uint16_t>(o_.burst);
     ws.clock = &clock_;
     ws.tsc_hz = tsc_hz_;
     ws.timeout_ticks = static_cast<uint64_t>(o_.timeout_s * ws.tsc_hz);

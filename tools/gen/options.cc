@@ -154,6 +154,12 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
   app.add_option("-r,--rate", rate, "fixed rate, requests/s (50000, 50k, 1.5M, or max)")
       ->capture_default_str()
       ->group(load);
+  app.add_option("--burst", o.burst,
+                 "send the requests in bursts of this many (1-32) at the same average rate: the server then "
+                 "receives whole bursts, as it does at saturation (to compare servers' cost per request)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 32))
+      ->group(load);
   app.add_flag("--ramp", o.ramp, "find the maximum loss-free rate: steps from --start-rate up by --multiplier")
       ->group(load);
   app.add_option("--start-rate", start_rate, "ramp: first step's rate")->capture_default_str()->group(load);

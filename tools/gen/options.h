@@ -60,6 +60,7 @@ struct GenOptions {
   uint16_t tx_descriptors = 1024;
   double link_timeout_s = 10;
   double resolve_timeout_s = 3;
+  unsigned burst = 1;                 // requests sent together once this many are due (1-32)
   double yield_us = 1000;             // sched_yield() this often in the poll loop; 0: never
   std::string log_level = "error";
 

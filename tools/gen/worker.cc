@@ -124,6 +124,8 @@ void Worker::send(uint64_t now) noexcept {
     const auto due = static_cast<uint64_t>(static_cast<double>(now - step_start_) * rate_per_tick_);
     if (due <= credit_) return;
     want = due - credit_;
+    // --burst: wait until a whole burst is due (or all that --count leaves).
+    if (want < s_.burst && (!counted_ || want < remaining_)) return;
     if (unlikely(want > kMaxBacklog)) {
       stats_->c.tx_skipped += want - kMaxBacklog;
       credit_ += want - kMaxBacklog;

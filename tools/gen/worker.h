@@ -91,6 +91,7 @@ struct WorkerSetup {
   double tsc_hz = 0;
   uint64_t timeout_ticks = 0;
   uint64_t yield_ticks = 0;     // sched_yield() this often; 0: never
+  uint16_t burst = 1;           // at a set rate, send once this many requests are due (1..kBurst)
   ValidatorOptions validator;
   RxFilter filter;
   uint16_t source_port_min = 1024;
