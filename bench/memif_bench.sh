@@ -13,10 +13,13 @@
 # alternately, under the same fixed load and prints what a frame cost each
 # poll loop (busy time per frame) and the ratio of those costs, the
 # comparison that still holds when the generator cannot saturate the
-# reflector. Writes the JSON results and docs/perf/memif.png. Tunables
+# reflector: once with the requests sent in bursts of 32 (tachyon-gen
+# --burst 32: the servers receive whole bursts, as at saturation, so this
+# ratio is the capacity ratio), once sent as they fall due (bursts of one
+# or two). Writes the JSON results and docs/perf/memif.png. Tunables
 # (environment): START_RATE (500k), MULTIPLIER (1.25), STEP (2 s), BISECT
 # (3), MAX_LOSS (0.1 %), SAME_RATE (auto: 90 % of the smaller maximum),
-# SAME_SECONDS (6), SAME_REPEAT (2),
+# SAME_SECONDS (6), SAME_REPEAT (2), SAME_BURSTS ("32 1"),
 # SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf). Takes about three minutes.
 # shellcheck disable=SC2317  # cleanup runs from a trap
 set -euo pipefail
@@ -39,6 +42,7 @@ out=${OUT:-$root/docs/perf}
 same_rate=${SAME_RATE:-auto}
 same_seconds=${SAME_SECONDS:-6}
 same_repeat=${SAME_REPEAT:-2}
+same_bursts=${SAME_BURSTS:-32 1}
 
 for f in "$tachyond" "$gen" "$reflector"; do
   [ -x "$f" ] || { echo "memif_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
@@ -196,31 +200,38 @@ if [ "$same_rate" = auto ]; then
   # the maximum (at low rates each frame carries a whole poll's cost).
   same_rate=$(python3 "$here/gen_results.py" common-rate --fraction 0.9 "$tmp/tachyond.json" "$tmp/reflector.json")
 fi
-echo "--- the same load: $same_rate/s for $same_seconds s, each server $same_repeat times ---"
-tachyond_costs=() reflector_costs=()
-for _ in $(seq 1 "$same_repeat"); do
-  start_tachyond
-  tachyond_costs+=("$(same_load tachyond "$tmp/tachyond.sock")")
-  stop_server tachyond
-  start_reflector
-  reflector_costs+=("$(same_load reflector "$tmp/reflector.sock" "${reflector_options[@]}")")
-  stop_server reflector
+declare -A tachyond_costs=() reflector_costs=()
+for burst in $same_bursts; do
+  echo "--- the same load: $same_rate/s in bursts of $burst for $same_seconds s, each server $same_repeat times ---"
+  for _ in $(seq 1 "$same_repeat"); do
+    start_tachyond
+    tachyond_costs[$burst]+="$(same_load tachyond "$tmp/tachyond.sock" --burst "$burst") "
+    stop_server tachyond
+    start_reflector
+    reflector_costs[$burst]+="$(same_load reflector "$tmp/reflector.sock" --burst "$burst" "${reflector_options[@]}") "
+    stop_server reflector
+  done
+  echo "busy ns per frame: tachyond ${tachyond_costs[$burst]}; reflector ${reflector_costs[$burst]}"
 done
-echo "busy ns per frame: tachyond ${tachyond_costs[*]}; reflector ${reflector_costs[*]}"
 
 echo
 echo "=== memif: tachyond against the reflector, tachyon-gen, same run ==="
 python3 "$here/gen_results.py" compare --target 0.9 tachyond="$tmp/tachyond.json" reflector="$tmp/reflector.json"
-python3 - "$same_rate" "${tachyond_costs[*]}" "${reflector_costs[*]}" <<'PY'
+for burst in $same_bursts; do
+  python3 - "$same_rate" "$burst" "${tachyond_costs[$burst]}" "${reflector_costs[$burst]}" <<'PY'
 import statistics, sys
-rate, t, r = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+rate, burst = sys.argv[1], int(sys.argv[2])
+t, r = [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+how = "in bursts of 32, as at saturation" if burst == 32 else f"in bursts of {burst}"
+target = " (target 0.9)" if burst == 32 else ""
 if t and r:
     mt, mr = statistics.median(t), statistics.median(r)
-    print(f"busy per frame at the same load ({rate}/s, median of {len(t)} and {len(r)} runs): tachyond {mt:.1f} ns, "
-          f"reflector {mr:.1f} ns; cost ratio reflector/tachyond {mr / mt:.2f} (target 0.9)")
+    print(f"busy per frame at the same load, {how} ({rate}/s, median of {len(t)} and {len(r)} runs): "
+          f"tachyond {mt:.1f} ns, reflector {mr:.1f} ns; cost ratio reflector/tachyond {mr / mt:.2f}{target}")
 else:
-    print("busy per frame at the same load: not measured (a server died during its run)")
+    print(f"busy per frame at the same load, {how}: not measured (a server died during its run)")
 PY
+done
 
 mkdir -p "$out"
 cp "$tmp/tachyond.json" "$out/memif-tachyond.json"
