@@ -115,31 +115,21 @@ struct FrameContext {
   core::InterleaveTable* interleave = nullptr;
 };
 
-// Handles one frame of `length` bytes at `frame`, answering in place.
-// `capacity` is how many bytes may be written from `frame` (>= length).
-FrameVerdict handle_frame(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
-                          WorkerCounters& counters) noexcept;
-
-// handle_frame() without its inlined fast path for the common NTP request:
+// handle_frame() (frame_fast_path.h) without its inlined fast path for the common NTP request:
 // the same answers, for tests that compare the two.
 FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                                   WorkerCounters& counters) noexcept;
 
-// Finishes a kSendNtp answer: writes the transmit timestamp (unless
-// v.transmit_written), appends the MAC (if v.sign_key, with `mac`) and,
-// unless the NIC computes it, updates the UDP checksum for what it wrote
-// (RFC 1624 incremental update). Returns false if signing failed: the
-// answer must not be sent.
 // The source address of an IPv4 or IPv6 frame (untagged or with one VLAN
 // tag), read without validating the rest: enough to prefetch what the
 // admission of its request will touch. False if it is neither.
 bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) noexcept;
-
-bool stamp_ntp_frame(uint8_t* frame, const FrameVerdict& v, core::NtpTimestamp xmt, bool checksum_offload,
-                     auth::MacEngine* mac = nullptr) noexcept;
 
 // Internet checksum helpers (RFC 1071), exposed for tests and tools.
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial = 0) noexcept;
 uint16_t fold_checksum(uint32_t sum) noexcept;  // folded and complemented
 
 }  // namespace tachyon::dp
+
+// handle_frame() and stamp_ntp_frame(), inline.
+#include "dpdk/frame_fast_path.h"  // IWYU pragma: export
