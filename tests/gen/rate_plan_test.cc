@@ -46,6 +46,17 @@ std::vector<double> run(RatePlan& plan, double capacity, double generator_max = 
   return rates_of(run_with(plan, [&](const PlannedStep& step) { return simulate(step.rate, capacity, generator_max); }));
 }
 
+TEST(CatchUp, WhatFallsDueIn20MicrosecondsBetween4Or1BurstAnd128) {
+  EXPECT_EQ(catch_up_limit(100'000, 1), 4u);       // a stall never arrives as a burst of 32 at 100k/s
+  EXPECT_EQ(catch_up_limit(500'000, 1), 10u);
+  EXPECT_EQ(catch_up_limit(1'000'000, 1), 20u);
+  EXPECT_EQ(catch_up_limit(6'400'000, 1), 128u);
+  EXPECT_EQ(catch_up_limit(50'000'000, 1), 128u);  // the old limit, at any rate
+  EXPECT_EQ(catch_up_limit(1'000, 1), 4u);         // a few late requests together are harmless
+  EXPECT_EQ(catch_up_limit(10'000, 32), 32u);      // --burst 32 still sends whole bursts
+  EXPECT_EQ(catch_up_limit(0, 1), 128u);           // --rate max
+}
+
 TEST(RatePlan, FixedRunsOneStep) {
   RatePlan plan = RatePlan::fixed(5000, 0.1);
   auto step = plan.next();

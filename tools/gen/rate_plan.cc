@@ -133,4 +133,11 @@ const char* stop_reason_description(StopReason r) noexcept {
   return "?";
 }
 
+uint64_t catch_up_limit(double rate, uint16_t burst) noexcept {
+  const uint64_t floor = std::max<uint64_t>(kMinCatchUp, burst);
+  if (!(rate > 0)) return std::max(floor, kMaxCatchUp);
+  const auto due = static_cast<uint64_t>(std::min(rate * kCatchUpSeconds, static_cast<double>(kMaxCatchUp)));
+  return std::clamp(due, floor, std::max(floor, kMaxCatchUp));
+}
+
 }  // namespace tachyon::gen

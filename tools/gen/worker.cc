@@ -14,16 +14,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tools/gen/rate_plan.h"
+
 namespace tachyon::gen {
-namespace {
-
-// A worker that fell behind its schedule (preempted, or slower than the
-// rate) sends at most this many requests at once to catch up; the rest are
-// skipped and counted, so a stall never turns into a burst the server
-// would not see in real traffic.
-constexpr uint64_t kMaxBacklog = 4 * kBurst;
-
-}  // namespace
 
 Worker::Worker(const WorkerSetup& setup)
     : s_(setup),
@@ -90,6 +83,7 @@ void Worker::on_command(Phase phase, uint64_t sequence) noexcept {
       unlimited_ = rate <= 0;
       counted_ = s_.control->counted.load(std::memory_order_relaxed);
       rate_per_tick_ = unlimited_ ? 0 : rate / s_.tsc_hz;
+      max_backlog_ = catch_up_limit(rate, s_.burst);
       step_start_ = now;
       credit_ = 0;
       step_first_counter_ = next_counter_;
@@ -126,10 +120,10 @@ void Worker::send(uint64_t now) noexcept {
     want = due - credit_;
     // --burst: wait until a whole burst is due (or all that --count leaves).
     if (want < s_.burst && (!counted_ || want < remaining_)) return;
-    if (unlikely(want > kMaxBacklog)) {
-      stats_->c.tx_skipped += want - kMaxBacklog;
-      credit_ += want - kMaxBacklog;
-      want = kMaxBacklog;
+    if (unlikely(want > max_backlog_)) {
+      stats_->c.tx_skipped += want - max_backlog_;
+      credit_ += want - max_backlog_;
+      want = max_backlog_;
     }
     want = std::min<uint64_t>(want, kBurst);
   }

@@ -159,6 +159,7 @@ class Worker {
   bool halted_ = false;
   bool unlimited_ = false;
   double rate_per_tick_ = 0;
+  uint64_t max_backlog_ = kBurst;  // the most requests sent at once to catch up: catch_up_limit()
   uint64_t step_start_ = 0;
   uint64_t credit_ = 0;        // requests accounted for in this step (sent or skipped)
   uint64_t next_counter_ = 0;
