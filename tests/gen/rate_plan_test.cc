@@ -55,6 +55,9 @@ TEST(CatchUp, WhatFallsDueIn20MicrosecondsBetween4Or1BurstAnd128) {
   EXPECT_EQ(catch_up_limit(1'000, 1), 4u);         // a few late requests together are harmless
   EXPECT_EQ(catch_up_limit(10'000, 32), 32u);      // --burst 32 still sends whole bursts
   EXPECT_EQ(catch_up_limit(0, 1), 128u);           // --rate max
+  // Yielding every 1 ms (veth): what fell due during one interval.
+  EXPECT_EQ(catch_up_limit(50'000, 1, 1e-3), 51u);
+  EXPECT_EQ(catch_up_limit(200'000, 1, 1e-3), 128u);
 }
 
 TEST(RatePlan, FixedRunsOneStep) {

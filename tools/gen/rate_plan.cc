@@ -133,10 +133,11 @@ const char* stop_reason_description(StopReason r) noexcept {
   return "?";
 }
 
-uint64_t catch_up_limit(double rate, uint16_t burst) noexcept {
+uint64_t catch_up_limit(double rate, uint16_t burst, double yield_s) noexcept {
   const uint64_t floor = std::max<uint64_t>(kMinCatchUp, burst);
   if (!(rate > 0)) return std::max(floor, kMaxCatchUp);
-  const auto due = static_cast<uint64_t>(std::min(rate * kCatchUpSeconds, static_cast<double>(kMaxCatchUp)));
+  const double window = kCatchUpSeconds + std::max(0.0, yield_s);
+  const auto due = static_cast<uint64_t>(std::min(rate * window, static_cast<double>(kMaxCatchUp)));
   return std::clamp(due, floor, std::max(floor, kMaxCatchUp));
 }
 

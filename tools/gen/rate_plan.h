@@ -117,8 +117,11 @@ class RatePlan {
 
 // Pacing: the most requests a worker sends at once to catch up after it
 // fell behind its schedule at `rate` requests/s (rate <= 0: as fast as it
-// can): what falls due in kCatchUpSeconds, at least kMinCatchUp (a few
-// late requests together are harmless) and `burst` (--burst), at most
+// can): what falls due in kCatchUpSeconds plus `yield_s` (a worker that
+// yields its CPU every --yield-us lets the kernel's softirq work, which
+// moves its own frames on a veth, run for up to that long: what fell due
+// meanwhile goes out when it is back), at least kMinCatchUp (a few late
+// requests together are harmless) and `burst` (--burst), at most
 // kMaxCatchUp. The overdue rest is skipped and counted, so a stall of the
 // generator's CPU never reaches the server as a burst real clients would
 // not send (at 100k/s a 1 ms stall would otherwise arrive as 100 requests
@@ -126,6 +129,6 @@ class RatePlan {
 inline constexpr double kCatchUpSeconds = 20e-6;
 inline constexpr uint64_t kMinCatchUp = 4;
 inline constexpr uint64_t kMaxCatchUp = 128;
-uint64_t catch_up_limit(double rate, uint16_t burst) noexcept;
+uint64_t catch_up_limit(double rate, uint16_t burst, double yield_s = 0) noexcept;
 
 }  // namespace tachyon::gen

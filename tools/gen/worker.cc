@@ -83,7 +83,7 @@ void Worker::on_command(Phase phase, uint64_t sequence) noexcept {
       unlimited_ = rate <= 0;
       counted_ = s_.control->counted.load(std::memory_order_relaxed);
       rate_per_tick_ = unlimited_ ? 0 : rate / s_.tsc_hz;
-      max_backlog_ = catch_up_limit(rate, s_.burst);
+      max_backlog_ = catch_up_limit(rate, s_.burst, static_cast<double>(s_.yield_ticks) / s_.tsc_hz);
       step_start_ = now;
       credit_ = 0;
       step_first_counter_ = next_counter_;
