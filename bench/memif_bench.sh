@@ -192,8 +192,8 @@ same_load() {  # NAME SOCKET [generator options...]: prints busy ns per frame at
   wait "$gen_pid" || true
   gen_pid=
   # shellcheck disable=SC2086  # two numbers each
-  python3 -c 'import sys; f0, b0, f1, b1 = map(float, sys.argv[1:]); print(f"{(b1 - b0) * 1e9 / (f1 - f0):.1f}" if f1 > f0 else "")' \
-    $before $after
+  python3 -c 'import sys; f0, b0, f1, b1 = map(float, sys.argv[1:]); print(f"{(b1 - b0) * 1e9 / (f1 - f0):.1f}" if f1 > f0 else "nan")' \
+    $before $after 2>/dev/null || echo nan
 }
 if [ "$same_rate" = auto ]; then
   # As high as both ramps went: near saturation, bursts are as large as at
@@ -221,19 +221,24 @@ for burst in $same_bursts; do
   python3 - "$same_rate" "$burst" "${tachyond_costs[$burst]}" "${reflector_costs[$burst]}" <<'PY'
 import statistics, sys
 rate, burst = sys.argv[1], int(sys.argv[2])
-t, r = [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+# Rounds in which either server died (nan) are left out.
+pairs = [(float(a), float(b)) for a, b in zip(sys.argv[3].split(), sys.argv[4].split())
+         if float(a) == float(a) and float(b) == float(b)]
+t, r = [a for a, _ in pairs], [b for _, b in pairs]
 how = "in bursts of 32, as at saturation" if burst == 32 else f"in bursts of {burst}"
 target = " (target 0.9)" if burst == 32 else ""
-if t and r:
-    # A VM's stalls only ever add time: the lowest of the runs is the
-    # closest to each server's own cost, the median shows the spread.
-    lt, lr = min(t), min(r)
-    mt, mr = statistics.median(t), statistics.median(r)
-    print(f"busy per frame at the same load, {how} ({rate}/s, {len(t)} and {len(r)} runs): "
-          f"lowest: tachyond {lt:.1f} ns, reflector {lr:.1f} ns, cost ratio reflector/tachyond {lr / lt:.2f}{target}; "
-          f"median: {mt:.1f} and {mr:.1f} ns, {mr / mt:.2f}")
+if pairs:
+    # Each round runs tachyond and then the reflector, seconds apart: a
+    # VM's noisy spells last minutes, so the two runs of a round mostly
+    # share them, and the ratio per round is steadier than a ratio of
+    # the servers' separate medians.
+    ratios = [b / a for a, b in zip(t, r)]
+    print(f"busy per frame at the same load, {how} ({rate}/s, {len(t)} rounds): "
+          f"tachyond {statistics.median(t):.1f} ns, reflector {statistics.median(r):.1f} ns (medians); "
+          f"cost ratio reflector/tachyond per round {', '.join(f'{x:.2f}' for x in ratios)}, "
+          f"median {statistics.median(ratios):.2f}{target}")
 else:
-    print(f"busy per frame at the same load, {how}: not measured (a server died during its run)")
+    print(f"busy per frame at the same load, {how}: not measured (a server died during a run)")
 PY
 done
 
