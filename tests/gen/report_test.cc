@@ -130,6 +130,45 @@ TEST(Report, InterleavedModeCountsBothKindsOfAnswer) {
   EXPECT_FALSE(b["steps"][0].contains("interleaved"));
 }
 
+TEST(Report, EachRequestKindHasItsOwnLoss) {
+  // Two kinds: v4 answered but for 4 (2 KoD, 1 invalid, 1 lost); v4+mac
+  // never answered at all (as chronyd does without the key).
+  RunInfo info;
+  info.kinds = {"v4", "v4+mac"};
+  StepStats s = sample_step();
+  s.c.by_kind[0] = KindCounters{.sent = 900, .usable = 896, .refused = 2, .invalid = 1};
+  s.c.by_kind[1] = KindCounters{.sent = 100};
+  StepStats other;  // a second lcore
+  other.c.by_kind[0] = KindCounters{.sent = 100, .usable = 97};
+  s.merge(other);
+  EXPECT_EQ(s.c.by_kind[0].sent, 1000u);
+  EXPECT_EQ(s.c.by_kind[0].lost(), 4u);  // 1000 - (993 + 2 + 1)
+  EXPECT_EQ(s.c.by_kind[1].lost(), 100u);
+
+  const std::vector<StepResult> steps = {make_result(1, StepKind::kFixed, 1000, s, kHz, false, 1.0)};
+  const std::string table = format_table(info, steps, summarize(steps, StopReason::kCompleted));
+  EXPECT_THAT(table, HasSubstr("request kind"));
+  EXPECT_THAT(table, testing::ContainsRegex("v4 +1000 +993 +0.400 +2 +1\n"));
+  EXPECT_THAT(table, testing::ContainsRegex("v4\\+mac +100 +0 +100.000 +0 +0  never answered"));
+
+  const nlohmann::json j = to_json(info, steps, summarize(steps, StopReason::kCompleted));
+  const auto& k = j["steps"][0]["by_kind"];
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0]["kind"], "v4");
+  EXPECT_EQ(k[0]["sent"], 1000);
+  EXPECT_EQ(k[0]["answered"], 993);
+  EXPECT_EQ(k[0]["refused"], 2);
+  EXPECT_EQ(k[0]["invalid"], 1);
+  EXPECT_EQ(k[0]["lost"], 4);
+  EXPECT_EQ(k[1]["kind"], "v4+mac");
+  EXPECT_EQ(k[1]["lost"], 100);
+  EXPECT_DOUBLE_EQ(k[1]["lost_pct"].get<double>(), 100.0);
+
+  // A mix of one kind: no per-kind table (the step table says it all).
+  info.kinds = {"v4"};
+  EXPECT_THAT(format_table(info, steps, summarize(steps, StopReason::kCompleted)), Not(HasSubstr("request kind")));
+}
+
 TEST(Report, EmptyHistogramsAreNullInJson) {
   RunInfo info;
   StepStats s;

@@ -390,6 +390,7 @@ Status Generator::start() {
   info_.source = to_string(o_.source);
   info_.clients = builder_->client_count();
   info_.mix = mix_string(o_.mix);
+  for (const MixEntry& e : o_.mix) info_.kinds.push_back(e.name());
   info_.workers = workers_n_;
   info_.cpus = cpu_list_string(o_.cpus);
   info_.ramp = o_.ramp;

@@ -33,6 +33,21 @@ nlohmann::json percentiles_json(const Percentiles& p) {
           {"p99", p.p99},     {"p999", p.p999}, {"max", p.max}};
 }
 
+nlohmann::json kinds_json(const RunInfo& info, const StepCounters& c) {
+  nlohmann::json a = nlohmann::json::array();
+  for (size_t i = 0; i < info.kinds.size() && i < c.by_kind.size(); ++i) {
+    const KindCounters& k = c.by_kind[i];
+    a.push_back({{"kind", info.kinds[i]},
+                 {"sent", k.sent},
+                 {"answered", k.usable},
+                 {"refused", k.refused},
+                 {"invalid", k.invalid},
+                 {"lost", k.lost()},
+                 {"lost_pct", k.sent ? 100.0 * static_cast<double>(k.lost()) / static_cast<double>(k.sent) : 0.0}});
+  }
+  return a;
+}
+
 std::string step_state(const StepResult& s) {
   if (s.interrupted) return "cut";
   return s.passed ? "pass" : "FAIL";
@@ -112,6 +127,20 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
     }
   }
   t += std::string("run ended: ") + stop_reason_description(summary.stop) + "\n";
+  if (info.kinds.size() > 1) {
+    // Per kind over the whole run: a kind the server ignores is otherwise
+    // only a loss percentage in the table.
+    t += printf_string("%-16s %10s %10s %8s %8s %7s\n", "request kind", "sent", "answered", "lost%", "KoD/NAK",
+                       "invalid");
+    for (size_t i = 0; i < info.kinds.size() && i < total.by_kind.size(); ++i) {
+      const KindCounters& k = total.by_kind[i];
+      const double lost_pct = k.sent ? 100.0 * static_cast<double>(k.lost()) / static_cast<double>(k.sent) : 0.0;
+      t += printf_string("  %-14s %10llu %10llu %8.3f %8llu %7llu%s\n", info.kinds[i].c_str(),
+                         static_cast<unsigned long long>(k.sent), static_cast<unsigned long long>(k.usable), lost_pct,
+                         static_cast<unsigned long long>(k.refused), static_cast<unsigned long long>(k.invalid),
+                         k.sent != 0 && k.lost() == k.sent ? "  never answered" : "");
+    }
+  }
   if (info.interleaved) {
     const uint64_t usable = total.good + total.unsync;
     const uint64_t basic = usable - std::min(total.interleaved, usable);
@@ -269,6 +298,7 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
         {"processing_us", percentiles_json(s.processing)},
         {"xmt_offset_us", percentiles_json(s.xmt_offset)},
         {"offset_us", percentiles_json(s.offset)},
+        {"by_kind", kinds_json(info, s.c)},
     });
     if (info.interleaved) {
       json& js = jsteps.back();

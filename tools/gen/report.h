@@ -30,6 +30,7 @@ struct RunInfo {
   std::string source;           // prefix
   uint32_t clients = 0;
   std::string mix;
+  std::vector<std::string> kinds;  // the mix's entries by index ("v4", "v4+sym"): StepCounters::by_kind
   unsigned workers = 1;
   std::string cpus;
   bool ramp = false;

@@ -22,6 +22,7 @@ void StepCounters::merge(const StepCounters& o) noexcept {
   nd_replies += o.nd_replies;
   forwarded += o.forwarded;
   active_ticks = std::max(active_ticks, o.active_ticks);  // the lcores ran side by side
+  for (size_t i = 0; i < by_kind.size(); ++i) by_kind[i].merge(o.by_kind[i]);
 }
 
 void StepStats::merge(const StepStats& o) noexcept {

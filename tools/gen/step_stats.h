@@ -8,9 +8,32 @@
 
 #include "tools/gen/histogram.h"
 #include "tools/gen/rate_plan.h"
+#include "tools/gen/request_mix.h"
 #include "tools/gen/validator.h"
 
 namespace tachyon::gen {
+
+// One request kind's share (an entry of --mix): what was sent of it and
+// what came back for it, counted once the answer is matched to its request.
+// A kind a server never answers (chronyd drops requests with a MAC of a key
+// it does not have) shows here as lost, where the totals hide it in the mix.
+struct KindCounters {
+  uint64_t sent = 0;
+  uint64_t usable = 0;   // good and unsynchronized time answers
+  uint64_t refused = 0;  // Kiss-o'-Death and crypto-NAK answers
+  uint64_t invalid = 0;  // matched answers that failed a check
+
+  uint64_t lost() const noexcept {
+    const uint64_t matched = usable + refused + invalid;
+    return sent > matched ? sent - matched : 0;
+  }
+  void merge(const KindCounters& o) noexcept {
+    sent += o.sent;
+    usable += o.usable;
+    refused += o.refused;
+    invalid += o.invalid;
+  }
+};
 
 struct StepCounters {
   uint64_t sent = 0;
@@ -30,6 +53,7 @@ struct StepCounters {
   uint64_t nd_replies = 0;
   uint64_t forwarded = 0;       // answers handed to the lcore that sent the request
   uint64_t active_ticks = 0;    // TSC ticks this lcore offered load during the step
+  std::array<KindCounters, kMaxMixEntries> by_kind{};  // indexed by mix entry (= request template)
 
   uint64_t invalid_total() const noexcept {
     uint64_t n = 0;

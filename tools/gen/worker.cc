@@ -199,6 +199,7 @@ void Worker::transmit(rte_mbuf** pkts, const uint8_t* templates, uint16_t n, boo
   credit_ += sent;
   if (counted_) remaining_ -= sent;
   stats_->c.sent += sent;
+  for (uint16_t i = 0; i < sent; ++i) ++stats_->c.by_kind[templates[i]].sent;
   me_.sent.add(sent);
 }
 
@@ -343,10 +344,12 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
     const RequestTemplate& rt = s_.builder->request_template(t);
     if (k.payload_length != rt.ntp_length || ntp[0] != first_byte_[t]) {
       ++c.invalid[static_cast<size_t>(Invalid::kMode)];
+      ++c.by_kind[t].invalid;
       ++invalid;
       return false;
     }
     ++c.good;
+    ++c.by_kind[t].usable;
     ++usable;
     st.rtt_ticks.record(rtt);
     return false;
@@ -370,6 +373,7 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
       } else {
         ++c.unsync;
       }
+      ++c.by_kind[t].usable;
       ++usable;
       st.rtt_ticks.record(rtt);
       st.processing_ns.record(static_cast<uint64_t>(check.processing_ns));
@@ -387,14 +391,17 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
       break;
     case Verdict::kKissOfDeath:
       ++c.kod[static_cast<size_t>(check.kiss)];
+      ++c.by_kind[t].refused;
       st.rtt_ticks.record(rtt);
       break;
     case Verdict::kCryptoNak:
       ++c.crypto_nak;
+      ++c.by_kind[t].refused;
       st.rtt_ticks.record(rtt);
       break;
     case Verdict::kInvalid:
       ++c.invalid[static_cast<size_t>(check.invalid)];
+      ++c.by_kind[t].invalid;
       ++invalid;
       break;
   }
