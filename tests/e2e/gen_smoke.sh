@@ -6,8 +6,8 @@
 #   sudo tests/e2e/gen_smoke.sh TACHYOND TACHYON_GEN REFLECTOR
 #
 #   memif: tachyond (IPv4 and IPv6, every kind of request, a short ramp,
-#          interleaved mode), the reflector (--echo); Ctrl-C prints the
-#          table; clear errors for
+#          interleaved mode, bursts, 802.1Q VLAN with --count), the
+#          reflector (--echo); Ctrl-C prints the table; clear errors for
 #          a device that does not probe and a server that does not answer ARP
 #   veth:  tachyond on net_af_xdp and chronyd on the kernel's socket (also
 #          in interleaved mode), from tachyon-gen on net_af_packet in the
@@ -182,10 +182,10 @@ memif_sessions=0
 # One tachyond per generator session: DPDK 22.11's memif may crash the
 # server's poll loop when its client disconnects (a race in the PMD), which
 # must not spoil the next session.
-start_memif_tachyond() {
+start_memif_tachyond() {  # [CONFIG]
   memif_sessions=$((memif_sessions + 1))
   local log=$tmp/tachyond-memif-$memif_sessions.log
-  "$tachyond" --config "$tmp/tachyond-memif.toml" >"$log" 2>&1 &
+  "$tachyond" --config "${1:-$tmp/tachyond-memif.toml}" >"$log" 2>&1 &
   server_pid=$!
   wait_for_log "$log" "tachyond serving on" "$server_pid" && return 0
   fail "memif: tachyond did not start: $(cat "$log")"
@@ -263,6 +263,35 @@ if start_memif_tachyond; then
     check_result "memif tachyond ramp 1k-4k/s" "$tmp/memif-ramp.json" 3 \
       'd["result"]["stop_reason"] == "max_rate" and d["result"]["max_loss_free_rate"]' ||
     fail "memif tachyond ramp: tachyon-gen failed"
+  stop_memif_tachyond
+fi
+# 802.1Q: tachyond on VLAN 100; the generator's tagged requests (IPv4 and
+# IPv6, --count instead of a duration) are answered, untagged ones are not.
+sed 's/^\[server\]$/[server]\nvlan = 100/' "$tmp/tachyond-memif.toml" >"$tmp/tachyond-vlan.toml"
+if start_memif_tachyond "$tmp/tachyond-vlan.toml"; then
+  run_gen memif-vlan "$tmp/memif-vlan.json" "${memif[@]}" -s 192.0.2.1 --vlan 100 -r 2000 -n 2000 --warmup 0 \
+    --mix 'v4=8,v3=1,v4+sym=1' &&
+    check_result "memif tachyond on VLAN 100, IPv4, --count 2000" "$tmp/memif-vlan.json" 1 \
+      'steps[0]["sent"] == 2000 and d["config"]["vlan"] == 100 and d["result"]["stop_reason"] == "count"' ||
+    fail "memif tachyond VLAN IPv4: tachyon-gen failed"
+  stop_memif_tachyond
+fi
+if start_memif_tachyond "$tmp/tachyond-vlan.toml"; then
+  run_gen memif-vlan6 "$tmp/memif-vlan6.json" "${memif[@]}" -s 2001:db8::1 --source 2001:db8::8000/113 --vlan 100 \
+    -r 2000 -n 2000 --warmup 0 &&
+    check_result "memif tachyond on VLAN 100, IPv6" "$tmp/memif-vlan6.json" 1 'steps[0]["sent"] == 2000' ||
+    fail "memif tachyond VLAN IPv6: tachyon-gen failed"
+  stop_memif_tachyond
+fi
+if start_memif_tachyond "$tmp/tachyond-vlan.toml"; then
+  timeout 30 "$gen" "${memif[@]}" -s 192.0.2.1 --resolve-timeout 1 --cpus "$gen_cpu" \
+    --file-prefix "gen_smoke_untagged_$$" -q >"$tmp/untagged.out" 2>&1
+  status=$?
+  if [ "$status" = 1 ] && grep -q "no ARP reply from 192.0.2.1" "$tmp/untagged.out"; then
+    pass "untagged requests to tachyond on VLAN 100: no ARP answer, exit status 1"
+  else
+    fail "untagged requests to tachyond on VLAN 100: exit status $status: $(cat "$tmp/untagged.out")"
+  fi
   stop_memif_tachyond
 fi
 if start_memif_tachyond; then
