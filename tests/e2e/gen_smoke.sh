@@ -12,6 +12,8 @@
 #   veth:  tachyond on net_af_xdp and chronyd on the kernel's socket (also
 #          in interleaved mode), from tachyon-gen on net_af_packet in the
 #          other namespace
+#   tap:   two tachyon-gen workers (RSS) against chronyd on the tap's
+#          kernel side
 #
 # The reflector part is skipped if REFLECTOR does not exist (benchmarks not
 # built). Prints one PASS/FAIL line per check and "gen smoke: N passed, M
@@ -58,6 +60,10 @@ cleanup() {
   if [ "$chronyd_started" = 1 ] && [ -s "$tmp/chronyd.pid" ]; then
     kill -TERM "$(cat "$tmp/chronyd.pid")" 2>/dev/null
   fi
+  if [ -s "$tmp/chronyd-tap.pid" ]; then
+    kill -TERM "$(cat "$tmp/chronyd-tap.pid")" 2>/dev/null
+  fi
+  ip netns del "$tag-tap" 2>/dev/null
   netns_delete "$tag"
   rm -rf "$tmp"
 }
@@ -423,6 +429,39 @@ if [ -s "$tmp/chronyd.pid" ]; then
     fail "veth chronyd interleaved mode: tachyon-gen failed"
 else
   fail "veth: chronyd did not start"
+fi
+
+# ---------------------------------------------------------------- tap
+# Two generator workers (--cpus with two CPUs) need a port with RSS, which
+# net_tap has. The tap's kernel side, in a namespace of its own, is the
+# server (chronyd): its answers land on whichever queue the kernel picks,
+# so some reach the worker that did not send the request, which must hand
+# them over (forwarded) for them to count.
+if [ "$(nproc)" -lt 2 ]; then
+  echo "SKIP: two generator workers need two CPUs"
+else
+  tapns=$tag-tap
+  ip netns del "$tapns" 2>/dev/null
+  ip netns add "$tapns" && ip -n "$tapns" link set lo up
+  sed "s#$tmp/chronyd#$tmp/chronyd-tap#g" "$tmp/chrony.conf" >"$tmp/chrony-tap.conf"
+  (
+    # The tap appears once the generator has started DPDK.
+    for _ in $(seq 1 100); do ip -n "$tapns" link show gentap0 >/dev/null 2>&1 && break; sleep 0.1; done
+    ip -n "$tapns" address add 192.0.2.1/24 dev gentap0 && ip -n "$tapns" link set gentap0 up &&
+      ip netns exec "$tapns" chronyd -f "$tmp/chrony-tap.conf" -x -U -u root
+  ) &
+  setup_pid=$!
+  ip netns exec "$tapns" timeout 60 "$gen" -d net_tap0,iface=gentap0 --cpus 0-1 -s 192.0.2.1 \
+    --source 192.0.2.128/25 --resolve-timeout 8 --warmup 1 -r 2000 -t 2 --file-prefix "gen_smoke_tap_$$" -q \
+    --json "$tmp/tap.json" >"$tmp/tap.out" 2>&1
+  status=$?
+  wait "$setup_pid"
+  if [ "$status" = 0 ]; then
+    check_result "tap: two generator workers against chronyd, answers handed between them" "$tmp/tap.json" 1 \
+      'd["config"]["workers"] == 2 and steps[0]["forwarded"] > 0'
+  else
+    fail "tap: two generator workers: exit status $status: $(grep -v '^tap_\|qdisc\|eth_dev_tap' "$tmp/tap.out")"
+  fi
 fi
 
 finish
