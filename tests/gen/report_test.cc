@@ -78,6 +78,8 @@ TEST(Report, TableAndJsonCarryTheFigures) {
 
   const std::string table = format_table(info, steps, summary);
   EXPECT_THAT(table, HasSubstr("max loss-free rate: 1000 requests/s (step 1)"));
+  EXPECT_THAT(table, HasSubstr("invalid%"));
+  EXPECT_THAT(table, testing::ContainsRegex(" 0.400 +0.201 +2 \\|"));  // lost%, invalid% (2 of 997), KoD
   EXPECT_THAT(table, HasSubstr("mode"));
   EXPECT_THAT(table, HasSubstr("unknown_origin"));
   EXPECT_THAT(table, HasSubstr("RATE=2"));
@@ -102,6 +104,21 @@ TEST(Report, TableAndJsonCarryTheFigures) {
   }
   EXPECT_EQ(j["result"]["stop_reason"], "loss");
   EXPECT_EQ(j["result"]["max_loss_free_rate"], 1000.0);
+}
+
+TEST(Report, OneInvalidAnswerInMillionsDoesNotRoundToZero) {
+  StepStats s;
+  s.c.sent = 10'000'000;
+  s.c.good = 10'000'000 - 1;
+  s.c.invalid[static_cast<size_t>(Invalid::kMode)] = 1;
+  s.c.active_ticks = static_cast<uint64_t>(kHz);
+  std::vector<StepResult> steps = {make_result(1, StepKind::kFixed, 1e7, s, kHz, false, 0.1)};
+  EXPECT_THAT(format_table(RunInfo{}, steps, summarize(steps, StopReason::kCompleted)),
+              testing::ContainsRegex(" 0.000 +<0.001 +0 \\|"));
+  s.c.invalid[static_cast<size_t>(Invalid::kMode)] = 0;
+  steps = {make_result(1, StepKind::kFixed, 1e7, s, kHz, false, 0.1)};
+  EXPECT_THAT(format_table(RunInfo{}, steps, summarize(steps, StopReason::kCompleted)),
+              testing::ContainsRegex(" 0.000 +0 +0 \\|"));
 }
 
 TEST(Report, InterleavedModeCountsBothKindsOfAnswer) {

@@ -48,6 +48,14 @@ nlohmann::json kinds_json(const RunInfo& info, const StepCounters& c) {
   return a;
 }
 
+// Invalid answers in % of those received: "0" only when there were none
+// (a single bad answer in millions must not round to nothing).
+std::string invalid_percent(const StepResult& s) {
+  if (s.invalid == 0) return "0";
+  if (s.invalid_pct < 0.001) return "<0.001";
+  return printf_string("%.3f", s.invalid_pct);
+}
+
 std::string step_state(const StepResult& s) {
   if (s.interrupted) return "cut";
   return s.passed ? "pass" : "FAIL";
@@ -99,16 +107,16 @@ std::string format_header(const RunInfo& info) {
 
 std::string format_table(const RunInfo& info, const std::vector<StepResult>& steps, const RunSummary& summary) {
   std::string t;
-  t += printf_string("%4s %-6s %10s %10s %10s %8s %7s %5s | %8s %8s %8s | %7s %7s | %8s %4s\n", "step", "kind",
-                     "offered/s", "sent/s", "answered/s", "lost%", "invalid", "KoD", "rtt p50", "p99", "p99.9",
+  t += printf_string("%4s %-6s %10s %10s %10s %8s %8s %5s | %8s %8s %8s | %7s %7s | %8s %4s\n", "step", "kind",
+                     "offered/s", "sent/s", "answered/s", "lost%", "invalid%", "KoD", "rtt p50", "p99", "p99.9",
                      "proc p50", "p99", "xmt-rx50", "");
-  t += printf_string("%4s %-6s %10s %10s %10s %8s %7s %5s | %8s %8s %8s | %7s %7s | %8s %4s\n", "", "", "", "", "",
+  t += printf_string("%4s %-6s %10s %10s %10s %8s %8s %5s | %8s %8s %8s | %7s %7s | %8s %4s\n", "", "", "", "", "",
                      "", "", "", "us", "us", "us", "us", "us", "us", "");
   for (const StepResult& s : steps) {
-    t += printf_string("%4u %-6s %10s %10.0f %10.0f %8.3f %7llu %5llu | %8s %8s %8s | %7s %7s | %8s %4s\n",
+    t += printf_string("%4u %-6s %10s %10.0f %10.0f %8.3f %8s %5llu | %8s %8s %8s | %7s %7s | %8s %4s\n",
                        s.number, step_kind_name(s.kind),
                        s.offered_rate > 0 ? printf_string("%.0f", s.offered_rate).c_str() : "max", s.sent_rate,
-                       s.answered_rate, s.lost_pct, static_cast<unsigned long long>(s.invalid),
+                       s.answered_rate, s.lost_pct, invalid_percent(s).c_str(),
                        static_cast<unsigned long long>(s.c.kod_total()), us(s.rtt.p50, s.rtt.count).c_str(),
                        us(s.rtt.p99, s.rtt.count).c_str(), us(s.rtt.p999, s.rtt.count).c_str(),
                        us(s.processing.p50, s.processing.count).c_str(),
