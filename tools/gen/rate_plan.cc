@@ -117,7 +117,8 @@ const char* stop_reason_description(StopReason r) noexcept {
   switch (r) {
     case StopReason::kNone: return "still running";
     case StopReason::kCompleted: return "the run completed";
-    case StopReason::kLoss: return "a step lost more than --max-loss of its requests";
+    case StopReason::kLoss:
+      return "more than --max-loss of a step's requests got no usable answer (lost, refused or invalid)";
     case StopReason::kGeneratorLimit:
       return "the generator could not send at the offered rate (the server was not the limit: add --cpus)";
     case StopReason::kBackPressure:
