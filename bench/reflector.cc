@@ -6,16 +6,21 @@
 // give the generator --server-mac.
 //
 //   reflector -d net_memif0,role=server,socket=/tmp/x.sock,mac=02:00:00:00:00:01 [--cpu 0]
+//   reflector -d net_af_xdp0,iface=veth0,start_queue=0,queue_count=1 --yield-us 1000
 //
 // One poll loop (lcore 1) on --cpu; the main lcore shares that CPU and
 // sleeps until SIGINT/SIGTERM, then prints what it reflected; SIGUSR1
-// prints its counters so far (frames, busy time).
+// prints its counters so far (frames, busy time). On a kernel-backed port
+// (AF_XDP, AF_PACKET on a veth) give --yield-us as tachyond's worker does
+// there (port.yield_us): the kernel's softirq work for our frames runs on
+// our CPU, and a loop that never yields can starve it.
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -72,6 +77,7 @@ inline void reflect(uint8_t* f, uint16_t len) {
 
 struct Loop {
   uint16_t port = 0;
+  uint64_t yield_tsc = 0;  // sched_yield() once per this many TSC ticks; 0: never
   std::atomic<bool> stop{false};
   // Written by the poll loop only, read by the main thread (SIGUSR1).
   std::atomic<uint64_t> received{0};
@@ -85,8 +91,13 @@ struct Loop {
   static int main(void* arg) {
     auto* l = static_cast<Loop*>(arg);
     rte_mbuf* pkts[kBurst];
+    uint64_t next_yield = rte_rdtsc() + l->yield_tsc;
     while (!l->stop.load(std::memory_order_relaxed)) {
       const uint64_t t0 = rte_rdtsc();
+      if (l->yield_tsc != 0 && t0 >= next_yield) {
+        sched_yield();  // once per interval, as tachyond's worker
+        next_yield = rte_rdtsc() + l->yield_tsc;
+      }
       const uint16_t n = rte_eth_rx_burst(l->port, 0, pkts, kBurst);
       if (n == 0) {
         rte_pause();
@@ -110,11 +121,16 @@ int main(int argc, char** argv) {
   std::string device;
   uint32_t cpu = 0;
   uint32_t memory_mb = 256;
+  double yield_us = 0;
   std::string prefix = "reflector-" + std::to_string(getpid());
   app.add_option("-d,--device", device, "DPDK port (vdev or PCI address)")->required();
   app.add_option("--cpu", cpu, "CPU of the poll loop (the main lcore, asleep, shares it)")->capture_default_str();
   app.add_option("--memory-mb", memory_mb, "DPDK memory, MiB")->capture_default_str();
   app.add_option("--file-prefix", prefix, "DPDK --file-prefix")->capture_default_str();
+  app.add_option("--yield-us", yield_us,
+                 "microseconds between sched_yield() calls of the poll loop (kernel-backed ports); 0: never")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   struct sigaction sa {};
@@ -159,6 +175,7 @@ int main(int argc, char** argv) {
 
     Loop loop;
     loop.port = port->id();
+    loop.yield_tsc = static_cast<uint64_t>(yield_us * 1e-6 * static_cast<double>(dp::tsc_hz()));
     if (rte_eal_remote_launch(&Loop::main, &loop, 1) != 0) {
       std::fprintf(stderr, "reflector: cannot launch the poll loop\n");
       status = 1;

@@ -18,7 +18,10 @@
 # af_xdp or af_packet), GEN_PMD (the generator's, default PMD), SERVER_CPU
 # (0), GEN_CPU (1), OUT (docs/perf), REPEAT (1: that many pairs of ramps,
 # each in fresh namespaces, then every pair's ratio and their median; the
-# table, JSON and plot are the last pair's). Takes about two minutes per pair.
+# table, JSON and plot are the last pair's), REFLECTOR (1: between the two,
+# a ramp against bench/reflector on the same port, --yield-us as tachyond's
+# worker: the path's own ceiling, and tachyond's share of it; 0: not).
+# Takes about two minutes per pair, three with the reflector.
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317  # cleanup runs from a trap
 set -euo pipefail
@@ -29,6 +32,7 @@ build=${1:-build}
 [[ $build = /* ]] || build=$root/$build
 tachyond=$build/src/daemon/tachyond
 gen=$build/tools/gen/tachyon-gen
+reflector=$build/bench/reflector
 start_rate=${START_RATE:-20k}
 multiplier=${MULTIPLIER:-1.25}
 step=${STEP:-2}
@@ -40,6 +44,7 @@ server_cpu=${SERVER_CPU:-0}
 gen_cpu=${GEN_CPU:-1}
 out=${OUT:-$root/docs/perf}
 repeat=${REPEAT:-1}
+with_reflector=${REFLECTOR:-1}
 tag=tvbench
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -60,6 +65,11 @@ for p in "$pmd" "$gen_pmd"; do
 done
 case $repeat in
   '' | *[!0-9]* | 0) echo "veth_bench: REPEAT must be a positive integer, not '$repeat'" >&2; exit 1 ;;
+esac
+case $with_reflector in
+  0) ;;
+  1) [ -x "$reflector" ] || { echo "veth_bench: $reflector not found (benchmarks not built; REFLECTOR=0 skips it)" >&2; exit 1; } ;;
+  *) echo "veth_bench: REFLECTOR must be 0 or 1, not '$with_reflector'" >&2; exit 1 ;;
 esac
 if [ "$server_cpu" = "$gen_cpu" ]; then
   echo "veth_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
@@ -99,12 +109,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "veth_bench: interrupted"; exit 130' INT TERM
 
-ramp() {  # NAME JSON: one ramp against 192.0.2.1 from the client namespace
+ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the client namespace
   local name=$1 json=$2
+  shift 2
   echo "--- $name ---"
   ip netns exec "$NETNS_CLI" "$gen" -d "$(device "$gen_pmd" "$NETNS_CLI_IF")" -s "$NETNS_SERVER_V4" --source 192.0.2.128/25 \
     --cpus "$gen_cpu" --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" \
-    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" --json "$json" -q &
+    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
@@ -137,6 +148,27 @@ pair() {  # N
   wait "$server_pid" || true
   server_pid=
   grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
+
+  # 1b. The reflector on the same port, polling and yielding as tachyond's
+  #     worker does: what the path carries when the server does nothing.
+  if [ "$with_reflector" = 1 ]; then
+    ip netns exec "$NETNS_SRV" "$reflector" -d "$(device "$pmd" "$NETNS_SRV_IF")" --cpu "$server_cpu" \
+      --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 200); do
+      grep -q "reflector serving on" "$tmp/reflector.log" && break
+      kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/reflector.log" >&2; exit 1; }
+      sleep 0.1
+    done
+    local mac
+    mac=$(grep -o "MAC [0-9a-f:]*" "$tmp/reflector.log" | head -1 | cut -d' ' -f2)
+    [ -n "$mac" ] || { cat "$tmp/reflector.log" >&2; exit 1; }
+    ramp reflector "$tmp/reflector-$n.json" --echo --server-mac "$mac"
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" || true
+    server_pid=
+    grep "frames received" "$tmp/reflector.log" || true
+  fi
 
   # 2. chronyd on the kernel's socket of the same interface: the addresses
   #    tachyond served now belong to the kernel.
@@ -175,16 +207,32 @@ done
 echo
 echo "=== veth: tachyond ($pmd) against chronyd, tachyon-gen ($gen_pmd), same run ==="
 python3 "$here/gen_results.py" compare --target 4 tachyond="$tmp/tachyond-$repeat.json" chronyd="$tmp/chronyd-$repeat.json"
+if [ "$with_reflector" = 1 ]; then
+  # Not a target of its own: how close tachyond comes to what the path
+  # carries for a server that does nothing (0.9 and more: the path is the
+  # limit, not tachyond).
+  echo
+  echo "=== veth: tachyond against the reflector on the same port (the path's ceiling) ==="
+  python3 "$here/gen_results.py" compare --target 0.9 tachyond="$tmp/tachyond-$repeat.json" \
+    reflector="$tmp/reflector-$repeat.json"
+fi
 if [ "$repeat" != 1 ]; then
   pairs=()
   for n in $(seq 1 "$repeat"); do pairs+=("$tmp/tachyond-$n.json:$tmp/chronyd-$n.json"); done
   echo
   python3 "$here/gen_results.py" summary --target 4 --names tachyond,chronyd "${pairs[@]}"
+  if [ "$with_reflector" = 1 ]; then
+    pairs=()
+    for n in $(seq 1 "$repeat"); do pairs+=("$tmp/tachyond-$n.json:$tmp/reflector-$n.json"); done
+    echo
+    python3 "$here/gen_results.py" summary --target 0.9 --names tachyond,reflector "${pairs[@]}"
+  fi
 fi
 
 mkdir -p "$out"
 cp "$tmp/tachyond-$repeat.json" "$out/veth-tachyond.json"
 cp "$tmp/chronyd-$repeat.json" "$out/veth-chronyd.json"
+if [ "$with_reflector" = 1 ]; then cp "$tmp/reflector-$repeat.json" "$out/veth-reflector.json"; fi
 python3 "$here/gen_results.py" tsv "$tmp/tachyond-$repeat.json" >"$tmp/tachyond.tsv"
 python3 "$here/gen_results.py" tsv "$tmp/chronyd-$repeat.json" >"$tmp/chronyd.tsv"
 gnuplot -e "out='$out/veth.png'; heading='veth: tachyond ($pmd) vs chronyd, tachyon-gen ($gen_pmd) ramp, $(date -u +%F)'; \

@@ -9,9 +9,9 @@
 #          interleaved mode, bursts, 802.1Q VLAN with --count), the
 #          reflector (--echo); Ctrl-C prints the table; clear errors for
 #          a device that does not probe and a server that does not answer ARP
-#   veth:  tachyond on net_af_xdp and chronyd on the kernel's socket (also
-#          in interleaved mode), from tachyon-gen on net_af_packet in the
-#          other namespace
+#   veth:  tachyond and the reflector on net_af_xdp, and chronyd on the
+#          kernel's socket (also in interleaved mode), from tachyon-gen on
+#          net_af_packet in the other namespace
 #   tap:   two tachyon-gen workers (RSS) against chronyd on the tap's
 #          kernel side
 #
@@ -390,6 +390,24 @@ else
   fail "veth: tachyond did not start: $(cat "$tmp/tachyond-veth.log")"
 fi
 stop_server
+
+# The reflector on the same port, as bench/veth_bench.sh runs it (the
+# path's ceiling): yielding like tachyond's worker, --echo from the client.
+if [ -x "$reflector" ]; then
+  ip netns exec "$NETNS_SRV" "$reflector" -d "net_af_xdp0,iface=$NETNS_SRV_IF,start_queue=0,queue_count=1" \
+    --cpu "$server_cpu" --yield-us 1000 --file-prefix "gen_smoke_vrefl_$$" >"$tmp/reflector-veth.log" 2>&1 &
+  server_pid=$!
+  if wait_for_log "$tmp/reflector-veth.log" "reflector serving on" "$server_pid"; then
+    refl_mac=$(grep -o "MAC [0-9a-f:]*" "$tmp/reflector-veth.log" | head -1 | cut -d' ' -f2)
+    run_gen veth-reflector "$tmp/veth-reflector.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 \
+      --server-mac "$refl_mac" --echo -r 2000 -t 2 --warmup 0.5 &&
+      check_result "veth reflector on af_xdp (--echo)" "$tmp/veth-reflector.json" 1 ||
+      fail "veth reflector: tachyon-gen failed"
+  else
+    fail "veth: reflector did not start: $(cat "$tmp/reflector-veth.log")"
+  fi
+  stop_server
+fi
 
 # chronyd on the kernel's socket of the same interface.
 # (tools/netns.sh turns the kernel's IPv6 off on it while tachyond owns it.)
