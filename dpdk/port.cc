@@ -24,8 +24,8 @@ std::string dpdk_error(const char* what, int rc) {
 // Enough mbufs for every descriptor of the queues on a socket, the bursts
 // in flight and the per-lcore caches, rounded up to 2^n - 1 (the mempool's
 // most efficient size).
-unsigned pool_size(unsigned queues, const PortOptions& o) {
-  const unsigned need = queues * (o.rx_descriptors + o.tx_descriptors + 2 * kBurst + kPoolCache) + 1024;
+unsigned pool_size(unsigned queues, unsigned rx_descriptors, unsigned tx_descriptors) {
+  const unsigned need = queues * (rx_descriptors + tx_descriptors + 2 * kBurst + kPoolCache) + 1024;
   unsigned n = 1;
   while (n - 1 < need) n <<= 1;
   return n - 1;
@@ -103,11 +103,12 @@ Result<Port> Port::open(uint16_t port_id, const PortOptions& o) {
   if (int rc = rte_eth_dev_configure(port_id, o.queues, o.queues, &conf); rc != 0) {
     return Result<Port>::error(dpdk_error("rte_eth_dev_configure", rc));
   }
-  uint16_t rx_desc = o.rx_descriptors;
+  uint16_t rx_desc = o.rx_descriptors != 0 ? o.rx_descriptors : auto_rx_descriptors(p.caps_.driver);
   uint16_t tx_desc = o.tx_descriptors;
   if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rx_desc, &tx_desc); rc != 0) {
     return Result<Port>::error(dpdk_error("rte_eth_dev_adjust_nb_rx_tx_desc", rc));
   }
+  p.caps_.rx_descriptors = rx_desc;
 
   // One pool per NUMA socket that hosts a worker of this port. Virtual
   // devices report SOCKET_ID_ANY; they take the worker's socket.
@@ -126,7 +127,7 @@ Result<Port> Port::open(uint16_t port_id, const PortOptions& o) {
     static unsigned generation = 0;
     const std::string name = "tachyon_p" + std::to_string(port_id) + "_s" + std::to_string(socket) + "_" +
                              std::to_string(generation++);
-    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), pool_size(n, o), kPoolCache, 0,
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), pool_size(n, rx_desc, tx_desc), kPoolCache, 0,
                                                 RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (pool == nullptr) {
       return Result<Port>::error(dpdk_error(("mbuf pool on socket " + std::to_string(socket) +

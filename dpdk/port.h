@@ -20,9 +20,20 @@ struct rte_mempool;
 
 namespace tachyon::dp {
 
+// RX descriptors when PortOptions::rx_descriptors is 0 (auto). On AF_XDP
+// the socket's receive ring is the only buffer between the kernel and a
+// worker that yields its CPU to the kernel once a millisecond; 1024 of them
+// overflowed there in VM stalls of a few milliseconds at 150k requests/s
+// (docs/performance.md, veth).
+inline constexpr uint16_t kDefaultRxDescriptors = 1024;
+inline constexpr uint16_t kAfXdpRxDescriptors = 4096;
+inline uint16_t auto_rx_descriptors(const std::string& driver) noexcept {
+  return driver == "net_af_xdp" ? kAfXdpRxDescriptors : kDefaultRxDescriptors;
+}
+
 struct PortOptions {
   uint16_t queues = 1;
-  uint16_t rx_descriptors = 1024;
+  uint16_t rx_descriptors = 0;  // 0: auto_rx_descriptors() for the driver
   uint16_t tx_descriptors = 1024;
   bool hw_timestamps = true;     // use the NIC's RX timestamps when it has them
   bool checksum_offload = true;  // let the NIC compute IPv4/UDP checksums when it can
@@ -32,6 +43,7 @@ struct PortOptions {
 struct PortCapabilities {
   std::string driver;
   MacAddress mac{};
+  uint16_t rx_descriptors = 0;    // per RX queue, as configured (after the driver's adjustment)
   bool checksum_offload = false;  // IPv4 + UDP TX checksum offload enabled
   bool rss = false;               // RSS enabled across the queues
   bool fast_free = false;

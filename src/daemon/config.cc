@@ -458,7 +458,9 @@ constexpr KeySpec kSchema[] = {
      [](const Field& f, Config& c) {
        if (auto v = f.integer<uint16_t>(1, 64)) c.port.queues = *v;
      }},
-    {"port", "rx_descriptors", "Descriptors per RX queue: a power of two from 64 to 16384.",
+    {"port", "rx_descriptors",
+     "Descriptors per RX queue: a power of two from 64 to 16384. Default: 4096 on AF_XDP ports (the kernel "
+     "fills that ring while the worker yields), 1024 on others.",
      [](const Field& f, Config& c) {
        if (auto v = f.integer_where<uint16_t>("a power of two from 64 to 16384",
                                               [](int64_t n) { return n >= 64 && n <= 16384 && is_power_of_two(n); })) {

@@ -51,7 +51,7 @@ struct Config {
     // (net_af_xdp0,iface=veth0). Required.
     std::string device;
     uint16_t queues = 1;
-    uint16_t rx_descriptors = 1024;
+    uint16_t rx_descriptors = 0;  // 0: auto (dp::auto_rx_descriptors(): 4096 on AF_XDP, else 1024)
     uint16_t tx_descriptors = 1024;
     std::string hw_timestamps = "auto";     // "auto" | "off"
     std::string checksum_offload = "auto";  // "auto" | "off"

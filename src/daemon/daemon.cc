@@ -634,9 +634,10 @@ void Daemon::log_banner() const {
   const char* hw = caps.hw_clock == core::HwClock::kNone        ? "software (TSC)"
                    : caps.hw_clock == core::HwClock::kUnixMicros ? "hardware (capture time, us)"
                                                                  : "hardware (NIC clock)";
-  spdlog::info("tachyond serving on {} (driver {}, MAC {}), {} queue(s){}, UDP port {}{}", config_.port.device,
-               caps.driver, mac_string(caps.mac), port_->queues(), caps.rss ? " with RSS" : "",
-               config_.server.ntp_port, config_.server.vlan ? ", VLAN " + std::to_string(config_.server.vlan) : "");
+  spdlog::info("tachyond serving on {} (driver {}, MAC {}), {} queue(s){}, {} RX descriptors each, UDP port {}{}",
+               config_.port.device, caps.driver, mac_string(caps.mac), port_->queues(), caps.rss ? " with RSS" : "",
+               caps.rx_descriptors, config_.server.ntp_port,
+               config_.server.vlan ? ", VLAN " + std::to_string(config_.server.vlan) : "");
   spdlog::info("addresses:{}", addresses);
   spdlog::info("RX timestamps: {}; checksums: {}; reference: {} (precision 2^{} s); memory: {} MB {}; "
                "{} mbufs",

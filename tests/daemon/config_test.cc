@@ -153,7 +153,7 @@ ipv6 = ["2001:db8::1"]
   EXPECT_TRUE(c.eal.args.empty());
   EXPECT_EQ(c.eal.log_level, "error");
   EXPECT_EQ(c.port.queues, 1);
-  EXPECT_EQ(c.port.rx_descriptors, 1024);
+  EXPECT_EQ(c.port.rx_descriptors, 0) << "auto: the port picks it for its driver";
   EXPECT_EQ(c.port.tx_descriptors, 1024);
   EXPECT_EQ(c.port.hw_timestamps, "auto");
   EXPECT_EQ(c.port.checksum_offload, "auto");

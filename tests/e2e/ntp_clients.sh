@@ -95,6 +95,15 @@ for _ in $(seq 1 200); do
 done
 if [ "$started" = 1 ]; then
   pass "tachyond serving: $(grep -o 'tachyond serving on.*' "$log")"
+  # port.rx_descriptors unset: 4096 on AF_XDP (the kernel fills that ring
+  # while the worker yields), 1024 elsewhere.
+  want_rx=1024
+  [ "$pmd" = af_xdp ] && want_rx=4096
+  if grep -q "queue(s), $want_rx RX descriptors each" "$log"; then
+    pass "$pmd: $want_rx RX descriptors by default"
+  else
+    fail "$pmd: expected $want_rx RX descriptors by default: $(grep -o 'queue(s).*RX descriptors each' "$log")"
+  fi
 elif kill -0 "$pid" 2>/dev/null; then
   fail "tachyond did not log 'tachyond serving on' within 20 s"
   finish

@@ -56,7 +56,7 @@ struct GenOptions {
   bool hugepages = false;
   std::string file_prefix;            // default: tachyon-gen-PID
   std::vector<std::string> eal_args;
-  uint16_t rx_descriptors = 1024;
+  uint16_t rx_descriptors = 0;  // 0: auto (dp::auto_rx_descriptors())
   uint16_t tx_descriptors = 1024;
   double link_timeout_s = 10;
   double resolve_timeout_s = 3;
