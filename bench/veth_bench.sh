@@ -121,6 +121,24 @@ ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the c
   gen_pid=
 }
 
+wait_serving() {  # LOG PATTERN: until the server started in the background ($server_pid) logs PATTERN
+  local log=$1 pattern=$2
+  for _ in $(seq 1 200); do
+    grep -q "$pattern" "$log" && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "$pattern" "$log" && return 0
+  cat "$log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" || true
+  server_pid=
+}
+
 echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
 # One pair of ramps (tachyond, then chronyd) in fresh namespaces; results
 # in $tmp/tachyond-N.json and $tmp/chronyd-N.json.
@@ -137,16 +155,9 @@ pair() {  # N
   fi
   ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 200); do
-    grep -q "tachyond serving on" "$tmp/tachyond.log" && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/tachyond.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  grep -q "tachyond serving on" "$tmp/tachyond.log" || { cat "$tmp/tachyond.log" >&2; exit 1; }
+  wait_serving "$tmp/tachyond.log" "tachyond serving on"
   ramp tachyond "$tmp/tachyond-$n.json"
-  kill -TERM "$server_pid" 2>/dev/null || true
-  wait "$server_pid" || true
-  server_pid=
+  stop_server
   grep -E "stopped:|dropped:" "$tmp/tachyond.log" | sed 's/^.*\] //'
 
   # 1b. The reflector on the same port, polling and yielding as tachyond's
@@ -155,18 +166,12 @@ pair() {  # N
     ip netns exec "$NETNS_SRV" "$reflector" -d "$(device "$pmd" "$NETNS_SRV_IF")" --cpu "$server_cpu" \
       --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 1 200); do
-      grep -q "reflector serving on" "$tmp/reflector.log" && break
-      kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/reflector.log" >&2; exit 1; }
-      sleep 0.1
-    done
+    wait_serving "$tmp/reflector.log" "reflector serving on"
     local mac
     mac=$(grep -o "MAC [0-9a-f:]*" "$tmp/reflector.log" | head -1 | cut -d' ' -f2)
     [ -n "$mac" ] || { cat "$tmp/reflector.log" >&2; exit 1; }
     ramp reflector "$tmp/reflector-$n.json" --echo --server-mac "$mac"
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" || true
-    server_pid=
+    stop_server
     grep "frames received" "$tmp/reflector.log" || true
   fi
 

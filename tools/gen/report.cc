@@ -43,7 +43,7 @@ nlohmann::json kinds_json(const RunInfo& info, const StepCounters& c) {
                  {"refused", k.refused},
                  {"invalid", k.invalid},
                  {"lost", k.lost()},
-                 {"lost_pct", k.sent ? 100.0 * static_cast<double>(k.lost()) / static_cast<double>(k.sent) : 0.0}});
+                 {"lost_pct", k.lost_pct()}});
   }
   return a;
 }
@@ -142,10 +142,10 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
                        "invalid");
     for (size_t i = 0; i < info.kinds.size() && i < total.by_kind.size(); ++i) {
       const KindCounters& k = total.by_kind[i];
-      const double lost_pct = k.sent ? 100.0 * static_cast<double>(k.lost()) / static_cast<double>(k.sent) : 0.0;
       t += printf_string("  %-14s %10llu %10llu %8.3f %8llu %7llu%s\n", info.kinds[i].c_str(),
-                         static_cast<unsigned long long>(k.sent), static_cast<unsigned long long>(k.usable), lost_pct,
-                         static_cast<unsigned long long>(k.refused), static_cast<unsigned long long>(k.invalid),
+                         static_cast<unsigned long long>(k.sent), static_cast<unsigned long long>(k.usable),
+                         k.lost_pct(), static_cast<unsigned long long>(k.refused),
+                         static_cast<unsigned long long>(k.invalid),
                          k.sent != 0 && k.lost() == k.sent ? "  never answered" : "");
     }
   }

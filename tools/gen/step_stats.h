@@ -27,6 +27,9 @@ struct KindCounters {
     const uint64_t matched = usable + refused + invalid;
     return sent > matched ? sent - matched : 0;
   }
+  double lost_pct() const noexcept {
+    return sent ? 100.0 * static_cast<double>(lost()) / static_cast<double>(sent) : 0.0;
+  }
   void merge(const KindCounters& o) noexcept {
     sent += o.sent;
     usable += o.usable;
