@@ -29,6 +29,11 @@ std::vector<std::string> eal_arguments(const EalOptions& o) {
   a.push_back("--main-lcore=0");
   if (o.hugepages) {
     if (o.memory_mb != 0) a.push_back("-m" + std::to_string(o.memory_mb));
+    // DPDK keeps a file per hugepage in hugetlbfs and removes it only at
+    // the next start with the same prefix: until then the pages stay
+    // taken. Unlinked once mapped, they go back to the system when the
+    // process exits, however it exits (no secondary processes here).
+    a.push_back("--huge-unlink");
   } else {
     // Without hugepages nothing is shared with other processes: no runtime
     // files are written, so nothing is left behind under /var/run/dpdk.

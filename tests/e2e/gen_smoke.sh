@@ -11,7 +11,9 @@
 #          a device that does not probe and a server that does not answer ARP
 #   veth:  tachyond and the reflector on net_af_xdp, and chronyd on the
 #          kernel's socket (also in interleaved mode), from tachyon-gen on
-#          net_af_packet in the other namespace
+#          net_af_packet in the other namespace; the three DPDK programs on
+#          2 MiB hugepages, as bench/veth_bench.sh runs them (reserved here
+#          and given back), which must all be free again once they exit
 #   tap:   two tachyon-gen workers (RSS) against chronyd on the tap's
 #          kernel side
 #
@@ -43,6 +45,8 @@ fi
 
 # shellcheck source=tools/netns.sh
 . "$here/../../tools/netns.sh"
+# shellcheck source=tools/hugepages.sh
+. "$here/../../tools/hugepages.sh"
 tag=e2egen
 netns_names "$tag"
 tmp=$(mktemp -d /tmp/tachyon-gen-smoke.XXXXXX)
@@ -65,6 +69,7 @@ cleanup() {
   fi
   ip netns del "$tag-tap" 2>/dev/null
   netns_delete "$tag"
+  hugepages_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -368,7 +373,30 @@ fi
 
 # ---------------------------------------------------------------- veth
 netns_create "$tag" || { fail "cannot create namespaces $tag-srv/$tag-cli"; finish; }
+# Hugepages, as the benchmark runs them: one server and the generator at a
+# time, 256 MiB (128 pages) each.
+hugepages_reserve 384 || { fail "cannot reserve 384 hugepages"; finish; }
+free_pages=$(hugepages_meminfo HugePages_Free)
+# Every hugepage a DPDK program took is free again once it has exited
+# (they unlink their hugepage files; DPDK alone would leave them taken
+# until its next start with the same prefix).
+# (The kernel unpins an AF_XDP socket's memory in deferred work, so allow
+# it a few seconds.)
+check_pages_free() {  # WHO
+  local now _
+  for _ in $(seq 1 50); do
+    now=$(hugepages_meminfo HugePages_Free)
+    [ "$now" = "$free_pages" ] && break
+    sleep 0.1
+  done
+  if [ "$now" = "$free_pages" ]; then
+    pass "veth: every hugepage free again after $1 exited ($now free)"
+  else
+    fail "veth: $now hugepages free after $1 exited, $free_pages before it started (files left: $(find /dev/hugepages -maxdepth 1 -type f -printf '%f ' 2>/dev/null | head -c 120))"
+  fi
+}
 netns_write_config "$tmp/tachyond-veth.toml" af_xdp "$NETNS_SRV_IF" "gen_smoke_veth_$$"
+sed -i 's/^\[eal\]$/[eal]\nmemory = "hugepages"/' "$tmp/tachyond-veth.toml"
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond-veth.toml" >"$tmp/tachyond-veth.log" 2>&1 &
 server_pid=$!
 GEN_NS=$NETNS_CLI
@@ -377,9 +405,13 @@ STRICT=0
 # frames were seen to vanish between the two on a heavily loaded machine
 # (the kernel's part of the path); AF_PACKET has been reliable. The
 # benchmark (bench/veth_bench.sh) uses AF_XDP on both ends.
-veth=(-d "net_af_packet0,iface=$NETNS_CLI_IF")
+veth=(-d "net_af_packet0,iface=$NETNS_CLI_IF" --hugepages)
 if wait_for_log "$tmp/tachyond-veth.log" "tachyond serving on" "$server_pid"; then
-  pass "veth: tachyond serving on net_af_xdp"
+  if grep -q "memory: 256 MB hugepages" "$tmp/tachyond-veth.log"; then
+    pass "veth: tachyond serving on net_af_xdp, on hugepages"
+  else
+    fail "veth: tachyond's log does not say 'memory: 256 MB hugepages': $(grep -o 'memory: [^;]*' "$tmp/tachyond-veth.log")"
+  fi
   run_gen veth-v4 "$tmp/veth-v4.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 -r 2000 -t 2 \
     --warmup 0.5 --mix "$mix" &&
     check_result "veth tachyond IPv4 (tachyond on af_xdp)" "$tmp/veth-v4.json" 1 || fail "veth tachyond IPv4: tachyon-gen failed"
@@ -390,12 +422,13 @@ else
   fail "veth: tachyond did not start: $(cat "$tmp/tachyond-veth.log")"
 fi
 stop_server
+check_pages_free "tachyond and tachyon-gen"
 
 # The reflector on the same port, as bench/veth_bench.sh runs it (the
 # path's ceiling): yielding like tachyond's worker, --echo from the client.
 if [ -x "$reflector" ]; then
   ip netns exec "$NETNS_SRV" "$reflector" -d "net_af_xdp0,iface=$NETNS_SRV_IF,start_queue=0,queue_count=1" \
-    --cpu "$server_cpu" --yield-us 1000 --file-prefix "gen_smoke_vrefl_$$" >"$tmp/reflector-veth.log" 2>&1 &
+    --cpu "$server_cpu" --yield-us 1000 --hugepages --file-prefix "gen_smoke_vrefl_$$" >"$tmp/reflector-veth.log" 2>&1 &
   server_pid=$!
   if wait_for_log "$tmp/reflector-veth.log" "reflector serving on" "$server_pid"; then
     refl_mac=$(grep -o "MAC [0-9a-f:]*" "$tmp/reflector-veth.log" | head -1 | cut -d' ' -f2)
@@ -407,6 +440,7 @@ if [ -x "$reflector" ]; then
     fail "veth: reflector did not start: $(cat "$tmp/reflector-veth.log")"
   fi
   stop_server
+  check_pages_free "the reflector"
 fi
 
 # chronyd on the kernel's socket of the same interface.
