@@ -6,7 +6,7 @@
 // give the generator --server-mac.
 //
 //   reflector -d net_memif0,role=server,socket=/tmp/x.sock,mac=02:00:00:00:00:01 [--cpu 0]
-//   reflector -d net_af_xdp0,iface=veth0,start_queue=0,queue_count=1 --yield-us 1000
+//   reflector -d net_af_xdp0,iface=veth0,start_queue=0,queue_count=1 --yield-us 1000 [--hugepages]
 //
 // One poll loop (lcore 1) on --cpu; the main lcore shares that CPU and
 // sleeps until SIGINT/SIGTERM, then prints what it reflected; SIGUSR1
@@ -121,11 +121,13 @@ int main(int argc, char** argv) {
   std::string device;
   uint32_t cpu = 0;
   uint32_t memory_mb = 256;
+  bool hugepages = false;
   double yield_us = 0;
   std::string prefix = "reflector-" + std::to_string(getpid());
   app.add_option("-d,--device", device, "DPDK port (vdev or PCI address)")->required();
   app.add_option("--cpu", cpu, "CPU of the poll loop (the main lcore, asleep, shares it)")->capture_default_str();
   app.add_option("--memory-mb", memory_mb, "DPDK memory, MiB")->capture_default_str();
+  app.add_flag("--hugepages", hugepages, "use hugepages, as tachyond's eal.memory = \"hugepages\" (default: --no-huge)");
   app.add_option("--file-prefix", prefix, "DPDK --file-prefix")->capture_default_str();
   app.add_option("--yield-us", yield_us,
                  "microseconds between sched_yield() calls of the poll loop (kernel-backed ports); 0: never")
@@ -146,6 +148,7 @@ int main(int argc, char** argv) {
   dp::EalOptions eal;
   eal.program = "reflector";
   eal.memory_mb = memory_mb;
+  eal.hugepages = hugepages;
   eal.file_prefix = prefix;
   eal.control_cpu = cpu;
   eal.worker_cpus = {cpu};

@@ -20,7 +20,11 @@
 # each in fresh namespaces, then every pair's ratio and their median; the
 # table, JSON and plot are the last pair's), REFLECTOR (1: between the two,
 # a ramp against bench/reflector on the same port, --yield-us as tachyond's
-# worker: the path's own ceiling, and tachyond's share of it; 0: not).
+# worker: the path's own ceiling, and tachyond's share of it; 0: not),
+# HUGEPAGES (1: tachyond, the reflector and tachyon-gen on 2 MiB hugepages,
+# as a production server runs; the script reserves the pages missing, and
+# mounts hugetlbfs if nothing is mounted, and gives both back at the end;
+# 0: ordinary memory, DPDK's --no-huge, the daemon's default).
 # Takes about two minutes per pair, three with the reflector.
 # shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317  # cleanup runs from a trap
@@ -45,6 +49,7 @@ gen_cpu=${GEN_CPU:-1}
 out=${OUT:-$root/docs/perf}
 repeat=${REPEAT:-1}
 with_reflector=${REFLECTOR:-1}
+hugepages=${HUGEPAGES:-1}
 tag=tvbench
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -71,6 +76,10 @@ case $with_reflector in
   1) [ -x "$reflector" ] || { echo "veth_bench: $reflector not found (benchmarks not built; REFLECTOR=0 skips it)" >&2; exit 1; } ;;
   *) echo "veth_bench: REFLECTOR must be 0 or 1, not '$with_reflector'" >&2; exit 1 ;;
 esac
+case $hugepages in
+  0 | 1) ;;
+  *) echo "veth_bench: HUGEPAGES must be 0 or 1, not '$hugepages'" >&2; exit 1 ;;
+esac
 if [ "$server_cpu" = "$gen_cpu" ]; then
   echo "veth_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
   exit 1
@@ -79,6 +88,8 @@ fi
 # shellcheck source=tools/netns.sh
 . "$root/tools/netns.sh"
 netns_names "$tag"
+# shellcheck source=tools/hugepages.sh
+. "$root/tools/hugepages.sh"
 
 device() {  # PMD IFACE
   case $1 in
@@ -104,10 +115,21 @@ cleanup() {
     kill -TERM "$(cat "$tmp/chronyd.pid")" 2>/dev/null || true
   fi
   netns_delete "$tag"
+  hugepages_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'echo "veth_bench: interrupted"; exit 130' INT TERM
+
+# One server and the generator at a time, 256 MiB each (128 pages), and
+# some to spare.
+memory_args=()
+memory_note="ordinary memory (--no-huge)"
+if [ "$hugepages" = 1 ]; then
+  hugepages_reserve 384 || exit 1
+  memory_args=(--hugepages)
+  memory_note="2 MiB hugepages"
+fi
 
 ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the client namespace
   local name=$1 json=$2
@@ -115,7 +137,7 @@ ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the c
   echo "--- $name ---"
   ip netns exec "$NETNS_CLI" "$gen" -d "$(device "$gen_pmd" "$NETNS_CLI_IF")" -s "$NETNS_SERVER_V4" --source 192.0.2.128/25 \
     --cpus "$gen_cpu" --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" \
-    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" --json "$json" -q "$@" &
+    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" "${memory_args[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
@@ -139,7 +161,7 @@ stop_server() {
   server_pid=
 }
 
-echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
+echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $memory_note"
 # One pair of ramps (tachyond, then chronyd) in fresh namespaces; results
 # in $tmp/tachyond-N.json and $tmp/chronyd-N.json.
 pair() {  # N
@@ -150,6 +172,9 @@ pair() {  # N
   netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
   sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
     "$tmp/tachyond.toml"
+  if [ "$hugepages" = 1 ]; then
+    sed -i 's/^\[eal\]$/[eal]\nmemory = "hugepages"/' "$tmp/tachyond.toml"
+  fi
   if [ -n "${YIELD_US:-}" ]; then  # port.yield_us for tachyond (default: auto, 1000 us on AF_XDP)
     sed -i "s/^\[port\]$/[port]\nyield_us = $YIELD_US/" "$tmp/tachyond.toml"
   fi
@@ -164,7 +189,7 @@ pair() {  # N
   #     worker does: what the path carries when the server does nothing.
   if [ "$with_reflector" = 1 ]; then
     ip netns exec "$NETNS_SRV" "$reflector" -d "$(device "$pmd" "$NETNS_SRV_IF")" --cpu "$server_cpu" \
-      --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
+      --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" "${memory_args[@]}" >"$tmp/reflector.log" 2>&1 &
     server_pid=$!
     wait_serving "$tmp/reflector.log" "reflector serving on"
     local mac
