@@ -20,7 +20,11 @@
 # (environment): START_RATE (500k), MULTIPLIER (1.25), STEP (2 s), BISECT
 # (3), MAX_LOSS (0.1 %), SAME_RATE (auto: 90 % of the smaller maximum),
 # SAME_SECONDS (6), SAME_REPEAT (3), SAME_BURSTS ("32 1"),
-# SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf). Takes about three minutes.
+# SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf), HUGEPAGES (1 as root: the
+# servers and tachyon-gen on 2 MiB hugepages, as a production server runs,
+# reserved by the script if missing and given back; 0, the default without
+# root: ordinary memory, DPDK's --no-huge). Takes about three minutes.
+# shellcheck source-path=SCRIPTDIR/..
 # shellcheck disable=SC2317  # cleanup runs from a trap
 set -euo pipefail
 
@@ -43,6 +47,7 @@ same_rate=${SAME_RATE:-auto}
 same_seconds=${SAME_SECONDS:-6}
 same_repeat=${SAME_REPEAT:-3}
 same_bursts=${SAME_BURSTS:-32 1}
+if [ "$(id -u)" -eq 0 ]; then hugepages=${HUGEPAGES:-1}; else hugepages=${HUGEPAGES:-0}; fi
 
 for f in "$tachyond" "$gen" "$reflector"; do
   [ -x "$f" ] || { echo "memif_bench: $f not found (meson compile -C $build)" >&2; exit 1; }
@@ -50,6 +55,11 @@ done
 for tool in python3 gnuplot curl; do
   command -v "$tool" >/dev/null || { echo "memif_bench: $tool not found (sudo tools/setup.sh)" >&2; exit 1; }
 done
+case $hugepages in
+  0) ;;
+  1) [ "$(id -u)" -eq 0 ] || { echo "memif_bench: HUGEPAGES=1 needs root (it reserves them)" >&2; exit 1; } ;;
+  *) echo "memif_bench: HUGEPAGES must be 0 or 1, not '$hugepages'" >&2; exit 1 ;;
+esac
 if [ "$server_cpu" = "$gen_cpu" ]; then
   echo "memif_bench: SERVER_CPU and GEN_CPU must differ (two poll loops on one CPU starve each other)" >&2
   exit 1
@@ -70,10 +80,25 @@ cleanup() {
       wait "$pid" 2>/dev/null || true
     fi
   done
+  hugepages_release
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'echo "memif_bench: interrupted"; exit 130' INT TERM
+
+# shellcheck source=tools/hugepages.sh
+. "$root/tools/hugepages.sh"
+# One server and the generator at a time, 256 MiB (128 pages) each, and
+# some to spare.
+memory_args=()
+memory_line=
+memory_note="ordinary memory (--no-huge)"
+if [ "$hugepages" = 1 ]; then
+  hugepages_reserve 384 || exit 1
+  memory_args=(--hugepages)
+  memory_line='memory = "hugepages"'
+  memory_note="2 MiB hugepages"
+fi
 
 wait_for() {  # LOG PATTERN PID: until PATTERN is in LOG (20 s)
   for _ in $(seq 1 200); do
@@ -107,18 +132,19 @@ ramp() {  # NAME SOCKET JSON [generator options...]: one ramp against the server
   echo "--- $name ---"
   "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" \
     --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" --bisect "$bisect" \
-    --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" --json "$json" -q "$@" &
+    --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${memory_args[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
 }
 
-echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps"
+echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $memory_note"
 
 # 1. tachyond: worker and control thread on SERVER_CPU (the control thread
 #    sleeps 100 ms between clock updates).
 cat >"$tmp/tachyond.toml" <<EOF
 [eal]
+$memory_line
 memory_mb = 256
 file_prefix = "memif_bench_srv_$$"
 control_cpu = $server_cpu
@@ -147,7 +173,7 @@ start_tachyond() {
 reflector_options=(--echo --server-mac 02:00:00:00:00:01)
 start_reflector() {
   "$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
-    --file-prefix "memif_bench_refl_$$" >"$tmp/reflector.log" 2>&1 &
+    --file-prefix "memif_bench_refl_$$" "${memory_args[@]}" >"$tmp/reflector.log" 2>&1 &
   server_pid=$!
   wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
 }
@@ -183,7 +209,8 @@ same_load() {  # NAME SOCKET [generator options...]: prints busy ns per frame at
   local name=$1 sock=$2 before after
   shift 2
   "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" --rate "$same_rate" \
-    -t "$same_seconds" --warmup 0 --yield-us 0 --file-prefix "memif_bench_gen_$$" -q "$@" >"$tmp/same.log" 2>&1 &
+    -t "$same_seconds" --warmup 0 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${memory_args[@]}" -q "$@" \
+    >"$tmp/same.log" 2>&1 &
   gen_pid=$!
   sleep 1.5
   before=$(counters "$name")
