@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   eal.program = "reflector";
   eal.memory_mb = memory_mb;
   eal.hugepages = hugepages;
+  eal.without_hugepages = "leave out --hugepages";
   eal.file_prefix = prefix;
   eal.control_cpu = cpu;
   eal.worker_cpus = {cpu};

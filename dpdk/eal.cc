@@ -68,7 +68,31 @@ long free_hugepages() {
   return -1;
 }
 
+bool hugetlbfs_mounted() {
+  std::ifstream mounts("/proc/mounts");
+  std::string device, mount_point, type;
+  while (mounts >> device >> mount_point >> type) {
+    if (type == "hugetlbfs") return true;
+    mounts.ignore(4096, '\n');
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string hugepages_hint(bool hugetlbfs_mounted, long free_pages, const std::string& without_hugepages) {
+  constexpr const char* kReserve = "echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+  std::string hint;
+  if (!hugetlbfs_mounted) {
+    hint = std::string("no hugetlbfs is mounted: mount one (mount -t hugetlbfs nodev /dev/hugepages)") +
+           (free_pages == 0 ? std::string(" and reserve pages (") + kReserve + ")" : "");
+  } else if (free_pages == 0) {
+    hint = std::string("no free hugepages: reserve some (") + kReserve + ")";
+  } else {
+    return "";
+  }
+  return hint + "; or run without hugepages: " + without_hugepages;
+}
 
 Status init_eal(const EalOptions& o) {
   std::vector<std::string> args = eal_arguments(o);
@@ -77,11 +101,9 @@ Status init_eal(const EalOptions& o) {
   argv.push_back(nullptr);
   if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
     std::string message = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
-    // DPDK says "Permission denied" or "Cannot allocate memory" when the
-    // real problem is that no hugepage is reserved.
-    if (o.hugepages && free_hugepages() == 0) {
-      message += " (no free hugepages: reserve some, e.g. echo 1024 > "
-                 "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages, or set eal.memory = \"no-huge\")";
+    if (o.hugepages) {
+      const std::string hint = hugepages_hint(hugetlbfs_mounted(), free_hugepages(), o.without_hugepages);
+      if (!hint.empty()) message += " (" + hint + ")";
     }
     return Status::error(message);
   }

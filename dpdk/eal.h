@@ -20,12 +20,21 @@ struct EalOptions {
   std::string device;          // PCI address or vdev string
   std::string log_level = "error";
   std::vector<std::string> extra_args;
+  // How this program runs without hugepages, for the hint when DPDK
+  // cannot use them (tachyon-gen: "leave out --hugepages").
+  std::string without_hugepages = "set eal.memory = \"no-huge\"";
 };
 
 // The argument vector rte_eal_init() gets: lcore map, memory, file prefix,
 // the one device (PCI allow-list, or vdev with PCI probing off so the EAL
 // never touches another NIC), then the extra arguments.
 std::vector<std::string> eal_arguments(const EalOptions& o);
+
+// What keeps DPDK from using hugepages, and the fix, given whether a
+// hugetlbfs is mounted and how many pages are free (-1: unknown); "" when
+// neither is the problem. (DPDK itself only says "Permission denied" or
+// "Cannot allocate memory".)
+std::string hugepages_hint(bool hugetlbfs_mounted, long free_pages, const std::string& without_hugepages);
 
 // True for "0000:3b:00.0" or "3b:00.0".
 bool is_pci_address(const std::string& device);

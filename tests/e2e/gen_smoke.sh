@@ -345,6 +345,20 @@ if [ "$status" = 1 ] && grep -q "DPDK did not start.*check --device" "$tmp/nodrv
 else
   fail "unknown driver: exit status $status: $(cat "$tmp/nodrv.out")"
 fi
+# --hugepages where DPDK can use none: what is missing, and how to do without.
+if ! awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts ||
+  [ "$(hugepages_meminfo HugePages_Free)" = 0 ]; then
+  timeout 30 "$gen" -d net_null0 -s 192.0.2.1 --cpus "$gen_cpu" --hugepages --file-prefix "gen_smoke_hp_$$" -q \
+    >"$tmp/nohuge.out" 2>&1
+  status=$?
+  if [ "$status" = 1 ] && grep -q "DPDK did not start.*no \(hugetlbfs is mounted\|free hugepages\).*or run without hugepages: leave out --hugepages" "$tmp/nohuge.out"; then
+    pass "--hugepages without hugepages: exit status 1, '$(grep -o 'no hugetlbfs is mounted\|no free hugepages' "$tmp/nohuge.out" | head -1) ... leave out --hugepages'"
+  else
+    fail "--hugepages without hugepages: exit status $status: $(cat "$tmp/nohuge.out")"
+  fi
+else
+  echo "SKIP: --hugepages without hugepages (this machine has free hugepages mounted)"
+fi
 timeout 30 "$gen" -d net_af_packet0,iface=nosuchif0 -s 192.0.2.1 --cpus "$gen_cpu" --file-prefix "gen_smoke_dev_$$" \
   -q >"$tmp/nodev.out" 2>&1
 status=$?
