@@ -8,7 +8,8 @@
 #   memif: tachyond (IPv4 and IPv6, every kind of request, a short ramp,
 #          interleaved mode, bursts, 802.1Q VLAN with --count), the
 #          reflector (--echo); Ctrl-C prints the table; clear errors for
-#          a device that does not probe and a server that does not answer ARP
+#          a device that does not probe, a server that does not answer ARP
+#          and --hugepages where DPDK can use none
 #   veth:  tachyond and the reflector on net_af_xdp, and chronyd on the
 #          kernel's socket (also in interleaved mode), from tachyon-gen on
 #          net_af_packet in the other namespace; the three DPDK programs on
