@@ -90,15 +90,9 @@ trap 'echo "memif_bench: interrupted"; exit 130' INT TERM
 . "$root/tools/hugepages.sh"
 # One server and the generator at a time, 256 MiB (128 pages) each, and
 # some to spare.
-memory_args=()
+hugepages_for_run "$hugepages" 384 || exit 1
 memory_line=
-memory_note="ordinary memory (--no-huge)"
-if [ "$hugepages" = 1 ]; then
-  hugepages_reserve 384 || exit 1
-  memory_args=(--hugepages)
-  memory_line='memory = "hugepages"'
-  memory_note="2 MiB hugepages"
-fi
+[ "$hugepages" = 1 ] && memory_line='memory = "hugepages"'
 
 wait_for() {  # LOG PATTERN PID: until PATTERN is in LOG (20 s)
   for _ in $(seq 1 200); do
@@ -132,13 +126,13 @@ ramp() {  # NAME SOCKET JSON [generator options...]: one ramp against the server
   echo "--- $name ---"
   "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" \
     --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" --bisect "$bisect" \
-    --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${memory_args[@]}" --json "$json" -q "$@" &
+    --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
 }
 
-echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $memory_note"
+echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $HUGEPAGES_NOTE"
 
 # 1. tachyond: worker and control thread on SERVER_CPU (the control thread
 #    sleeps 100 ms between clock updates).
@@ -173,7 +167,7 @@ start_tachyond() {
 reflector_options=(--echo --server-mac 02:00:00:00:00:01)
 start_reflector() {
   "$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
-    --file-prefix "memif_bench_refl_$$" "${memory_args[@]}" >"$tmp/reflector.log" 2>&1 &
+    --file-prefix "memif_bench_refl_$$" "${HUGEPAGES_ARGS[@]}" >"$tmp/reflector.log" 2>&1 &
   server_pid=$!
   wait_for "$tmp/reflector.log" "reflector serving on" "$server_pid"
 }
@@ -209,7 +203,7 @@ same_load() {  # NAME SOCKET [generator options...]: prints busy ns per frame at
   local name=$1 sock=$2 before after
   shift 2
   "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" --rate "$same_rate" \
-    -t "$same_seconds" --warmup 0 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${memory_args[@]}" -q "$@" \
+    -t "$same_seconds" --warmup 0 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" -q "$@" \
     >"$tmp/same.log" 2>&1 &
   gen_pid=$!
   sleep 1.5

@@ -123,13 +123,7 @@ trap 'echo "veth_bench: interrupted"; exit 130' INT TERM
 
 # One server and the generator at a time, 256 MiB each (128 pages), and
 # some to spare.
-memory_args=()
-memory_note="ordinary memory (--no-huge)"
-if [ "$hugepages" = 1 ]; then
-  hugepages_reserve 384 || exit 1
-  memory_args=(--hugepages)
-  memory_note="2 MiB hugepages"
-fi
+hugepages_for_run "$hugepages" 384 || exit 1
 
 ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the client namespace
   local name=$1 json=$2
@@ -137,7 +131,7 @@ ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the c
   echo "--- $name ---"
   ip netns exec "$NETNS_CLI" "$gen" -d "$(device "$gen_pmd" "$NETNS_CLI_IF")" -s "$NETNS_SERVER_V4" --source 192.0.2.128/25 \
     --cpus "$gen_cpu" --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" \
-    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" "${memory_args[@]}" --json "$json" -q "$@" &
+    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
@@ -161,7 +155,7 @@ stop_server() {
   server_pid=
 }
 
-echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $memory_note"
+echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $HUGEPAGES_NOTE"
 # One pair of ramps (tachyond, then chronyd) in fresh namespaces; results
 # in $tmp/tachyond-N.json and $tmp/chronyd-N.json.
 pair() {  # N
@@ -189,7 +183,7 @@ pair() {  # N
   #     worker does: what the path carries when the server does nothing.
   if [ "$with_reflector" = 1 ]; then
     ip netns exec "$NETNS_SRV" "$reflector" -d "$(device "$pmd" "$NETNS_SRV_IF")" --cpu "$server_cpu" \
-      --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" "${memory_args[@]}" >"$tmp/reflector.log" 2>&1 &
+      --yield-us "${YIELD_US:-1000}" --file-prefix "veth_bench_refl_$$" "${HUGEPAGES_ARGS[@]}" >"$tmp/reflector.log" 2>&1 &
     server_pid=$!
     wait_serving "$tmp/reflector.log" "reflector serving on"
     local mac

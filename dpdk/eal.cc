@@ -94,6 +94,10 @@ std::string hugepages_hint(bool hugetlbfs_mounted, long free_pages, const std::s
   return hint + "; or run without hugepages: " + without_hugepages;
 }
 
+std::string hugepages_trouble(const EalOptions& o) {
+  return o.hugepages ? hugepages_hint(hugetlbfs_mounted(), free_hugepages(), o.without_hugepages) : "";
+}
+
 Status init_eal(const EalOptions& o) {
   std::vector<std::string> args = eal_arguments(o);
   std::vector<char*> argv;
@@ -101,10 +105,7 @@ Status init_eal(const EalOptions& o) {
   argv.push_back(nullptr);
   if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0) {
     std::string message = std::string("rte_eal_init: ") + rte_strerror(rte_errno);
-    if (o.hugepages) {
-      const std::string hint = hugepages_hint(hugetlbfs_mounted(), free_hugepages(), o.without_hugepages);
-      if (!hint.empty()) message += " (" + hint + ")";
-    }
+    if (const std::string hint = hugepages_trouble(o); !hint.empty()) message += " (" + hint + ")";
     return Status::error(message);
   }
   return Status();

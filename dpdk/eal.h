@@ -36,6 +36,10 @@ std::vector<std::string> eal_arguments(const EalOptions& o);
 // "Cannot allocate memory".)
 std::string hugepages_hint(bool hugetlbfs_mounted, long free_pages, const std::string& without_hugepages);
 
+// The same for this machine now, if o asks for hugepages ("" otherwise).
+// init_eal() adds it to its error.
+std::string hugepages_trouble(const EalOptions& o);
+
 // True for "0000:3b:00.0" or "3b:00.0".
 bool is_pci_address(const std::string& device);
 

@@ -7,6 +7,10 @@
 #   trap hugepages_release EXIT
 #   tachyond ... (eal.memory = "hugepages"); tachyon-gen --hugepages ...
 #
+# or, for a benchmark with a HUGEPAGES=0|1 switch:
+#   hugepages_for_run "$hugepages" 384 || exit 1
+#   tachyon-gen "${HUGEPAGES_ARGS[@]}" ...; echo "DPDK on $HUGEPAGES_NOTE"
+#
 # hugepages_reserve mounts hugetlbfs on /dev/hugepages if nothing is mounted
 # (DPDK finds its mounts in /proc/mounts) and raises vm.nr_hugepages by what
 # is missing; hugepages_release undoes exactly that: it lowers
@@ -17,14 +21,27 @@
 
 HUGEPAGES_ADDED=0
 HUGEPAGES_MOUNTED=
+HUGEPAGES_ARGS=()
+HUGEPAGES_NOTE="ordinary memory (--no-huge)"
 
 hugepages_meminfo() {  # KEY: its value in /proc/meminfo (HugePages_Free, HugePages_Total, ...)
   awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
 }
 
+hugepages_mounted() {  # true if some hugetlbfs is mounted
+  awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts
+}
+
+hugepages_for_run() {  # ON(0|1) N: with 1, reserves N pages and sets HUGEPAGES_ARGS (the programs' --hugepages)
+  [ "$1" = 1 ] || return 0
+  hugepages_reserve "$2" || return 1
+  HUGEPAGES_ARGS=(--hugepages)
+  HUGEPAGES_NOTE="2 MiB hugepages"
+}
+
 hugepages_reserve() {  # N
   local want=$1 free total
-  if ! awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts; then
+  if ! hugepages_mounted; then
     mkdir -p /dev/hugepages
     mount -t hugetlbfs nodev /dev/hugepages || {
       echo "hugepages.sh: cannot mount hugetlbfs on /dev/hugepages" >&2

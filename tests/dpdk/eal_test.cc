@@ -57,6 +57,8 @@ TEST(HugepagesHint, SaysWhatIsMissingAndHowToDoWithout) {
   // Mounted with free pages, or unknown: DPDK's own message stands.
   EXPECT_EQ(hugepages_hint(true, 128, "x"), "");
   EXPECT_EQ(hugepages_hint(true, -1, "x"), "");
+  // Without hugepages there is nothing to check.
+  EXPECT_EQ(hugepages_trouble(EalOptions{}), "");
 }
 
 }  // namespace

@@ -337,37 +337,29 @@ if start_memif_tachyond; then
   stop_memif_tachyond
 fi
 
-# Clear errors: a driver DPDK does not know, an interface that is not there.
-timeout 30 "$gen" -d net_nosuchdriver0 -s 192.0.2.1 --cpus "$gen_cpu" --file-prefix "gen_smoke_drv_$$" -q \
-  >"$tmp/nodrv.out" 2>&1
-status=$?
-if [ "$status" = 1 ] && grep -q "DPDK did not start.*check --device" "$tmp/nodrv.out"; then
-  pass "unknown driver: exit status 1, 'DPDK did not start ... check --device'"
-else
-  fail "unknown driver: exit status $status: $(cat "$tmp/nodrv.out")"
-fi
-# --hugepages where DPDK can use none: what is missing, and how to do without.
-if ! awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts ||
-  [ "$(hugepages_meminfo HugePages_Free)" = 0 ]; then
-  timeout 30 "$gen" -d net_null0 -s 192.0.2.1 --cpus "$gen_cpu" --hugepages --file-prefix "gen_smoke_hp_$$" -q \
-    >"$tmp/nohuge.out" 2>&1
+# Clear errors: a driver DPDK does not know, --hugepages where DPDK can
+# use none (what is missing, and how to do without), an interface that is
+# not there. Each run must exit with status 1 and say PATTERN.
+expect_gen_error() {  # NAME LABEL PATTERN ARGS...
+  local name=$1 label=$2 pattern=$3 status
+  shift 3
+  timeout 30 "$gen" -s 192.0.2.1 --cpus "$gen_cpu" --file-prefix "gen_smoke_${name}_$$" -q "$@" >"$tmp/$name.out" 2>&1
   status=$?
-  if [ "$status" = 1 ] && grep -q "DPDK did not start.*no \(hugetlbfs is mounted\|free hugepages\).*or run without hugepages: leave out --hugepages" "$tmp/nohuge.out"; then
-    pass "--hugepages without hugepages: exit status 1, '$(grep -o 'no hugetlbfs is mounted\|no free hugepages' "$tmp/nohuge.out" | head -1) ... leave out --hugepages'"
+  if [ "$status" = 1 ] && grep -q "$pattern" "$tmp/$name.out"; then
+    pass "$label: exit status 1, '$(grep -o "$pattern" "$tmp/$name.out" | head -1 | cut -c1-100)'"
   else
-    fail "--hugepages without hugepages: exit status $status: $(cat "$tmp/nohuge.out")"
+    fail "$label: exit status $status: $(cat "$tmp/$name.out")"
   fi
+}
+expect_gen_error nodrv "unknown driver" "DPDK did not start.*check --device" -d net_nosuchdriver0
+if ! hugepages_mounted || [ "$(hugepages_meminfo HugePages_Free)" = 0 ]; then
+  expect_gen_error nohuge "--hugepages without hugepages" \
+    "DPDK did not start.*no \(hugetlbfs is mounted\|free hugepages\).*or run without hugepages: leave out --hugepages" \
+    -d net_null0 --hugepages
 else
   echo "SKIP: --hugepages without hugepages (this machine has free hugepages mounted)"
 fi
-timeout 30 "$gen" -d net_af_packet0,iface=nosuchif0 -s 192.0.2.1 --cpus "$gen_cpu" --file-prefix "gen_smoke_dev_$$" \
-  -q >"$tmp/nodev.out" 2>&1
-status=$?
-if [ "$status" = 1 ] && grep -q "did not probe" "$tmp/nodev.out"; then
-  pass "missing interface: exit status 1, 'did not probe'"
-else
-  fail "missing interface: exit status $status: $(cat "$tmp/nodev.out")"
-fi
+expect_gen_error nodev "missing interface" "did not probe" -d net_af_packet0,iface=nosuchif0
 
 if [ -x "$reflector" ]; then
   "$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \

@@ -233,9 +233,8 @@ Status Generator::start() {
   eal.extra_args = o_.eal_args;
   eal.without_hugepages = "leave out --hugepages";
   if (Status s = dp::init_eal(eal); !s) {
-    if (o_.hugepages && s.message().find("run without hugepages") != std::string::npos) {
-      return Status::error("DPDK did not start (" + s.message() + ")");
-    }
+    // Hugepage trouble is in the message already; the device is not to blame.
+    if (!dp::hugepages_trouble(eal).empty()) return Status::error("DPDK did not start (" + s.message() + ")");
     return Status::error("DPDK did not start (" + s.message() + "; see its messages above): check --device (" +
                          o_.device + ": a vdev such as net_memif0,..., net_af_xdp0,..., net_af_packet0,... or a "
                          "PCI address) and any --eal arguments");
