@@ -13,6 +13,23 @@
 
 namespace tachyon::dp {
 
+namespace {
+
+// The first and the last cache line of a frame. An NTP request over IPv4
+// is 90 bytes, so its request fields (the transmit timestamp the answer
+// echoes first of all) and half the answer lie in the second line: with
+// only the first one fetched ahead, a burst that came from another core
+// (on a veth, the kernel copies the frames on the sender's CPU) missed on
+// every frame's second line in turn. Fetching both cut the time to answer
+// bursts of 17-32 requests by 15-20 % on the veth (docs/performance.md).
+inline void prefetch_frame(const rte_mbuf* m) noexcept {
+  const auto* data = rte_pktmbuf_mtod(m, const char*);
+  rte_prefetch0(data);
+  rte_prefetch0(data + m->data_len - 1);  // a prefetch never faults, even for an empty frame
+}
+
+}  // namespace
+
 Worker::Worker(const WorkerConfig& config) noexcept
     : cfg_(config), ctx_(config.identity, &model_.answer, core::NtpTimestamp{}, config.caps.checksum_offload) {
   adopt_model();
@@ -98,7 +115,8 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   uint64_t rx_bytes = 0, tx_bytes = 0;
 
   // As l3fwd: the frames were just written by the NIC (or another core),
-  // so fetch a few ahead of the one being handled.
+  // so fetch a few ahead of the one being handled, both ends of each
+  // (prefetch_frame()).
   constexpr uint16_t kPrefetchAhead = 4;
   if (ctx.service != nullptr && !ctx.service->admits_everyone()) {
     // Each client's rate-limit record is a likely cache miss: start them
@@ -111,9 +129,9 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
       }
     }
   }
-  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) prefetch_frame(pkts[i]);
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+    if (i + kPrefetchAhead < n) prefetch_frame(pkts[i + kPrefetchAhead]);
     rte_mbuf* m = pkts[i];
     rx_bytes += m->pkt_len;
     if (unlikely(m->nb_segs != 1)) {
