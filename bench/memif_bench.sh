@@ -91,8 +91,6 @@ trap 'echo "memif_bench: interrupted"; exit 130' INT TERM
 # One server and the generator at a time, 256 MiB (128 pages) each, and
 # some to spare.
 hugepages_for_run "$hugepages" 384 || exit 1
-memory_line=
-[ "$hugepages" = 1 ] && memory_line='memory = "hugepages"'
 
 wait_for() {  # LOG PATTERN PID: until PATTERN is in LOG (20 s)
   for _ in $(seq 1 200); do
@@ -138,7 +136,6 @@ echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; 
 #    sleeps 100 ms between clock updates).
 cat >"$tmp/tachyond.toml" <<EOF
 [eal]
-$memory_line
 memory_mb = 256
 file_prefix = "memif_bench_srv_$$"
 control_cpu = $server_cpu
@@ -157,6 +154,7 @@ local_stratum = 10
 [stats]
 listen = "127.0.0.1:$stats_port"
 EOF
+if [ "$hugepages" = 1 ]; then hugepages_config "$tmp/tachyond.toml"; fi
 start_tachyond() {
   "$tachyond" --config "$tmp/tachyond.toml" >"$tmp/tachyond.log" 2>&1 &
   server_pid=$!

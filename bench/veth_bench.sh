@@ -166,9 +166,7 @@ pair() {  # N
   netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "veth_bench_srv_$$"
   sed -i -e "s/^control_cpu = .*/control_cpu = $server_cpu/" -e "s/^worker_cpus = .*/worker_cpus = [$server_cpu]/" \
     "$tmp/tachyond.toml"
-  if [ "$hugepages" = 1 ]; then
-    sed -i 's/^\[eal\]$/[eal]\nmemory = "hugepages"/' "$tmp/tachyond.toml"
-  fi
+  if [ "$hugepages" = 1 ]; then hugepages_config "$tmp/tachyond.toml"; fi
   if [ -n "${YIELD_US:-}" ]; then  # port.yield_us for tachyond (default: auto, 1000 us on AF_XDP)
     sed -i "s/^\[port\]$/[port]\nyield_us = $YIELD_US/" "$tmp/tachyond.toml"
   fi

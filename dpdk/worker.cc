@@ -21,7 +21,8 @@ namespace {
 // only the first one fetched ahead, a burst that came from another core
 // (on a veth, the kernel copies the frames on the sender's CPU) missed on
 // every frame's second line in turn. Fetching both cut the time to answer
-// bursts of 17-32 requests by 15-20 % on the veth (docs/performance.md).
+// bursts of 17-32 requests by 14-26 % on the veth (six runs,
+// docs/performance.md).
 inline void prefetch_frame(const rte_mbuf* m) noexcept {
   const auto* data = rte_pktmbuf_mtod(m, const char*);
   rte_prefetch0(data);

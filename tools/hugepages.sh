@@ -5,11 +5,12 @@
 #   . tools/hugepages.sh
 #   hugepages_reserve 384 || exit 1    # that many free pages of the default size
 #   trap hugepages_release EXIT
-#   tachyond ... (eal.memory = "hugepages"); tachyon-gen --hugepages ...
+#   hugepages_config tachyond.toml; tachyond --config tachyond.toml; tachyon-gen --hugepages ...
 #
 # or, for a benchmark with a HUGEPAGES=0|1 switch:
 #   hugepages_for_run "$hugepages" 384 || exit 1
 #   tachyon-gen "${HUGEPAGES_ARGS[@]}" ...; echo "DPDK on $HUGEPAGES_NOTE"
+#   if [ "$hugepages" = 1 ]; then hugepages_config tachyond.toml; fi
 #
 # hugepages_reserve mounts hugetlbfs on /dev/hugepages if nothing is mounted
 # (DPDK finds its mounts in /proc/mounts) and raises vm.nr_hugepages by what
@@ -30,6 +31,10 @@ hugepages_meminfo() {  # KEY: its value in /proc/meminfo (HugePages_Free, HugePa
 
 hugepages_mounted() {  # true if some hugetlbfs is mounted
   awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts
+}
+
+hugepages_config() {  # FILE: tachyond's configuration FILE (with an [eal] table) on hugepages
+  sed -i 's/^\[eal\]$/[eal]\nmemory = "hugepages"/' "$1"
 }
 
 hugepages_for_run() {  # ON(0|1) N: with 1, reserves N pages and sets HUGEPAGES_ARGS (the programs' --hugepages)

@@ -403,7 +403,7 @@ check_pages_free() {  # WHO
   fi
 }
 netns_write_config "$tmp/tachyond-veth.toml" af_xdp "$NETNS_SRV_IF" "gen_smoke_veth_$$"
-sed -i 's/^\[eal\]$/[eal]\nmemory = "hugepages"/' "$tmp/tachyond-veth.toml"
+hugepages_config "$tmp/tachyond-veth.toml"
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond-veth.toml" >"$tmp/tachyond-veth.log" 2>&1 &
 server_pid=$!
 GEN_NS=$NETNS_CLI
