@@ -115,7 +115,7 @@ struct FrameContext {
   core::InterleaveTable* interleave = nullptr;
 };
 
-// handle_frame() (frame_fast_path.h) without its inlined fast path for the common NTP request:
+// handle_frame() (frame_fast_path.h) without its fast path for the common NTP request:
 // the same answers, for tests that compare the two.
 FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capacity, const FrameContext& ctx,
                                   WorkerCounters& counters) noexcept;
