@@ -2,11 +2,11 @@
 
 namespace tachyon::core {
 
-InterleaveTable::InterleaveTable(size_t entries) {
+InterleaveTable::InterleaveTable(size_t entries, std::pmr::memory_resource* memory) {
   size_t n = kWays;
   while (n < entries) n <<= 1;
   bucket_mask_ = n / kWays - 1;
-  buckets_ = std::make_unique<Bucket[]>(n / kWays);  // value-initialised: all free
+  buckets_ = TableArray<Bucket>(n / kWays, memory);  // value-initialised: all free
 }
 
 void InterleaveTable::remember(NtpTimestamp rx_key, NtpTimestamp tx) noexcept {

@@ -30,18 +30,20 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <memory_resource>
 #include <optional>
 
 #include "core/ntp_time.h"
 #include "core/prefetch.h"
+#include "core/table_array.h"
 
 namespace tachyon::core {
 
 class InterleaveTable {
  public:
-  // Allocates `entries` records (rounded up to a power of two, >= 4).
-  explicit InterleaveTable(size_t entries);
+  // Allocates `entries` records (rounded up to a power of two, >= 4) from
+  // `memory`.
+  explicit InterleaveTable(size_t entries, std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   // `rx` made usable as a key: lowest bit set, the next one clear, and
   // distinct from the key issued before it. A software receive timestamp
@@ -116,7 +118,7 @@ class InterleaveTable {
     return buckets_[x & bucket_mask_];
   }
 
-  std::unique_ptr<Bucket[]> buckets_;
+  TableArray<Bucket> buckets_;
   size_t bucket_mask_ = 0;
   uint64_t last_key_ = 0;
   uint64_t clears_ = 0;

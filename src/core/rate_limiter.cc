@@ -38,12 +38,12 @@ RateLimitParams RateLimitParams::from(const RateLimitOptions& o) noexcept {
   return p;
 }
 
-RateLimiter::RateLimiter(const RateLimitOptions& o) {
+RateLimiter::RateLimiter(const RateLimitOptions& o, std::pmr::memory_resource* memory) {
   size_t entries = 4;
   while (entries < o.table_entries) entries <<= 1;
   mask_ = entries - 1;
   bucket_mask_ = entries / kWays - 1;
-  buckets_ = std::make_unique<Bucket[]>(entries / kWays);  // value-initialised: all free
+  buckets_ = TableArray<Bucket>(entries / kWays, memory);  // value-initialised: all free
   seed_ = o.seed != 0 ? o.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   random_ = mix(seed_ ^ 0x5851f42d4c957f2dull) | 1;
 }

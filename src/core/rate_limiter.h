@@ -22,11 +22,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <memory_resource>
 
 #include "core/ntp_time.h"
 #include "core/prefetch.h"
 #include "core/prefix_set.h"
+#include "core/table_array.h"
 
 namespace tachyon::core {
 
@@ -59,8 +60,10 @@ class RateLimiter {
     kLimited,  // over the limit: KoD RATE or drop
   };
 
-  // Allocates the table: options.table_entries and options.seed are used.
-  explicit RateLimiter(const RateLimitOptions& options);
+  // Allocates the table from `memory`: options.table_entries and
+  // options.seed are used.
+  explicit RateLimiter(const RateLimitOptions& options,
+                       std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   // Accounts one request from `client` at `now` (the request's receive
   // timestamp) and decides, under `limits`.
@@ -95,7 +98,7 @@ class RateLimiter {
   struct alignas(64) Bucket {
     Record way[kWays];
   };
-  std::unique_ptr<Bucket[]> buckets_;
+  TableArray<Bucket> buckets_;
   size_t mask_ = 0;         // entries - 1
   size_t bucket_mask_ = 0;  // buckets - 1
   uint64_t seed_ = 0;

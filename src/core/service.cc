@@ -2,6 +2,7 @@
 
 namespace tachyon::core {
 
-NtpService::NtpService(const RateLimitOptions& table) : limiter_(table) {}
+NtpService::NtpService(const RateLimitOptions& table, std::pmr::memory_resource* memory)
+    : limiter_(table, memory) {}
 
 }  // namespace tachyon::core

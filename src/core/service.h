@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <vector>
 
 #include "core/ntp_time.h"
@@ -59,8 +60,9 @@ enum class Admission : uint8_t {
 
 class NtpService {
  public:
-  // Allocates the rate-limit table (control path).
-  explicit NtpService(const RateLimitOptions& table);
+  // Allocates the rate-limit table from `memory` (control path).
+  explicit NtpService(const RateLimitOptions& table,
+                      std::pmr::memory_resource* memory = std::pmr::get_default_resource());
 
   // Uses `policy` from now on. REQUIRES: called by the owning worker
   // between bursts (see PolicyBox::enter()).
