@@ -245,10 +245,10 @@ Status Daemon::start() {
     if (!mac) return Status::error("auth: " + mac.message());
     macs_.push_back(std::make_unique<auth::MacEngine>(std::move(mac.value())));
     if (c.interleaved.enabled) {
-      interleave_.push_back(std::make_unique<core::InterleaveTable>(c.interleaved.table_entries));
+      interleave_.push_back(std::make_unique<core::InterleaveTable>(c.interleaved.table_entries, &table_memory_));
     }
     counters_.push_back(std::make_unique<dp::WorkerCounters>());
-    services_.push_back(std::make_unique<core::NtpService>(rate_options(c)));
+    services_.push_back(std::make_unique<core::NtpService>(rate_options(c), &table_memory_));
     services_.back()->use(policies_->current());
     dp::WorkerConfig wc;
     wc.port_id = port_->id();
@@ -269,6 +269,7 @@ Status Daemon::start() {
     wc.yield_interval_tsc = yield_interval_us(c, port_->capabilities().driver) * dp::tsc_hz() / 1'000'000;
     workers_.push_back(std::make_unique<dp::Worker>(wc));
   }
+  log_table_memory();
   // The stats endpoint first: a bad stats.listen must fail start-up before
   // anything says "serving".
   started_at_ = std::chrono::steady_clock::now();
@@ -624,6 +625,24 @@ CounterTotals Daemon::totals() const {
     for (size_t r = 0; r < core::kDropReasonCount; ++r) t.drops[r] += c->ntp.drops[r].load();
   }
   return t;
+}
+
+// Whether the workers' tables got huge pages (table_memory.h): a warning
+// if not, as each rate-limit or interleave lookup then costs a TLB miss.
+void Daemon::log_table_memory() const {
+  const TableMemory::Report r = table_memory_.report();
+  if (r.bytes == 0) return;
+  const auto mib = [](size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); };
+  if (r.huge_bytes >= r.bytes) {
+    spdlog::info("rate-limit and interleave tables: {} on transparent huge pages ({} mapped)", mib(r.table_bytes),
+                 mib(r.bytes));
+    return;
+  }
+  const std::string mode = transparent_huge_pages_mode();
+  spdlog::warn("rate-limit and interleave tables: {}, but only {} of their {} mapped on transparent huge pages "
+               "({} is {}); each lookup in the rest may cost a TLB miss (docs/configuration.md, [eal])",
+               mib(r.table_bytes), mib(r.huge_bytes), mib(r.bytes), TableMemory::kModePath,
+               mode.empty() ? "unreadable" : "[" + mode + "]");
 }
 
 void Daemon::log_banner() const {

@@ -32,6 +32,7 @@
 #include "daemon/config.h"
 #include "daemon/stats.h"
 #include "daemon/stats_server.h"
+#include "daemon/table_memory.h"
 #include "dpdk/frame_handler.h"
 #include "dpdk/port.h"
 #include "dpdk/worker.h"
@@ -94,6 +95,9 @@ class Daemon {
   std::vector<std::unique_ptr<dp::Worker>> workers_;
   std::atomic<bool> workers_stop_{false};
   bool workers_running_ = false;
+  // The memory of the per-worker tables below (rate limit, interleave):
+  // declared before them, so it outlives them.
+  TableMemory table_memory_;
   // Admission: the policy workers share (replaced on reload), each
   // worker's service (its rate-limit table), and what mode 6 shows.
   std::unique_ptr<core::PolicyBox> policies_;
@@ -106,6 +110,7 @@ class Daemon {
   std::vector<std::unique_ptr<core::InterleaveTable>> interleave_;
   std::atomic<uint32_t> auth_keys_{0};  // keys loaded, for the stats endpoint
   void publish_control_variables();
+  void log_table_memory() const;
   std::unique_ptr<StatsServer> stats_server_;
   std::chrono::steady_clock::time_point started_at_;
   mutable std::mutex status_mutex_;

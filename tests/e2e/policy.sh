@@ -41,6 +41,14 @@ ip netns exec "$NETNS_SRV" "$tachyond" --config "$work/t.toml" > "$work/log" 2>&
 pid=$!
 for _ in $(seq 1 100); do grep -q "tachyond serving on" "$work/log" && break; sleep 0.2; done
 check "tachyond serves with access list, rate limit and mode 6 allow-list" grep -q "tachyond serving on" "$work/log"
+# The rate-limit table (1 MiB) on transparent huge pages, where the kernel
+# offers them; a warning where it does not.
+case $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null) in
+  always | madvise)
+    check "the rate-limit table is on transparent huge pages" \
+      grep -q "\[info\] rate-limit and interleave tables: [0-9.]* MiB on transparent huge pages" "$work/log" ;;
+  *) check "a warning says the tables are not on huge pages" grep -q "\[warning\] rate-limit and interleave tables" "$work/log" ;;
+esac
 
 # A probe from a chosen source: prints "time STRATUM", "kod CODE POLL",
 # "control", or "silent".
