@@ -485,6 +485,99 @@ TEST_F(RingDataplane, HostileFramesAreDroppedByReasonOneByOne) {
   EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);  // every hostile mbuf was freed
 }
 
+// With an access list or a rate limit, the worker fetches each client's
+// rate-limit record a few frames ahead of the frame it handles: every frame
+// of a burst, whatever the burst's size and its place in it, must still be
+// judged as its own client's request.
+TEST_F(RingDataplane, AdmissionJudgesEveryFrameOfABurstAsItsOwnClients) {
+  const Lab lab = default_lab(0);
+  core::ServicePolicy policy;
+  core::RateLimitOptions limits;
+  limits.interval_log2 = 10;  // no refill within the test
+  limits.burst = 3;
+  limits.leak_log2 = 0;
+  policy.rate_limit = true;
+  policy.limited = core::Refusal::kKod;
+  policy.rate = core::RateLimitParams::from(limits);
+  policy.denied = core::Refusal::kKod;
+  const auto denied = core::parse_prefix("192.0.2.77/32");
+  policy.access.add(denied->address, denied->length, core::Rule::kDeny);
+  policy.access.build();
+  policy.control_allow.build();
+  start_worker(lab, &policy);
+
+  // 24 IPv4 clients (192.0.2.70-93, .77 denied) and 8 IPv6 ones, each in
+  // its own /64 (the limit's unit), drawn at random into bursts of sizes
+  // around every prefetch distance.
+  std::vector<Host> clients;
+  for (uint32_t i = 0; i < 24; ++i) {
+    Host h = lab.client;
+    h.ipv4 = ipv4_from_string("192.0.2.70") + i;
+    clients.push_back(h);
+  }
+  for (uint8_t i = 0; i < 8; ++i) {
+    Host h = lab.client;
+    h.ipv6 = ipv6_from_string("2001:db8:0:" + std::to_string(10 + i) + "::2");
+    clients.push_back(h);
+  }
+  const auto is_v6 = [](size_t c) { return c >= 24; };
+  std::map<size_t, int> seen;  // requests per client so far
+  uint32_t random = 12345;
+  uint64_t transmit = 0x1234'5678'0000'0000ull;
+  size_t answered = 0, limited = 0, refused = 0;
+  for (const unsigned n : {1u, 2u, 3u, 4u, 5u, 7u, 8u, 9u, 13u, 17u, 31u, 32u, 32u, 6u, 32u, 1u, 32u}) {
+    SCOPED_TRACE("burst of " + std::to_string(n));
+    rte_mbuf* burst[kBurstSize];
+    std::vector<size_t> who;
+    std::vector<uint64_t> sent;
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool_, burst, n), 0);
+    for (unsigned i = 0; i < n; ++i) {
+      random = random * 1103515245u + 12345u;
+      const size_t c = (random >> 16) % clients.size();
+      Bytes ntp(48, 0);
+      ntp[0] = 0x23;
+      core::store_be64(ntp.data() + core::off::kTransmit, ++transmit);
+      const Bytes frame = udp_frame(clients[c], lab.server, is_v6(c), 0, ntp);
+      std::copy(frame.begin(), frame.end(), rte_pktmbuf_append(burst[i], static_cast<uint16_t>(frame.size())));
+      who.push_back(c);
+      sent.push_back(transmit);
+    }
+    ASSERT_EQ(rte_ring_enqueue_burst(rx_, reinterpret_cast<void**>(burst), n, nullptr), n);
+    std::vector<rte_mbuf*> answers;  // every request gets an answer or a KoD, in order
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (answers.size() < n && std::chrono::steady_clock::now() < deadline) {
+      void* out[kBurstSize];
+      const unsigned got = rte_ring_dequeue_burst(tx_, out, kBurstSize, nullptr);
+      for (unsigned i = 0; i < got; ++i) answers.push_back(static_cast<rte_mbuf*>(out[i]));
+      if (got == 0) std::this_thread::yield();
+    }
+    ASSERT_EQ(answers.size(), n);
+    for (unsigned i = 0; i < n; ++i) {
+      const size_t c = who[i];
+      const uint8_t* ntp = rte_pktmbuf_mtod(answers[i], const uint8_t*) + ntp_offset(is_v6(c), 0);
+      const uint32_t refid = core::load_be32(ntp + core::off::kRefid);
+      EXPECT_EQ(core::load_be64(ntp + core::off::kOrigin), sent[i]) << "answer " << i << " is not to its request";
+      if (clients[c].ipv4 == ipv4_from_string("192.0.2.77") && !is_v6(c)) {
+        EXPECT_EQ(refid, core::kiss_refid(core::KissCode::kDeny)) << "client " << c;
+        ++refused;
+      } else if (++seen[c] <= 3) {
+        EXPECT_EQ(ntp[core::off::kStratum], lab.state.stratum) << "client " << c << " request " << seen[c];
+        ++answered;
+      } else {
+        EXPECT_EQ(ntp[core::off::kStratum], 0) << "client " << c << " request " << seen[c];
+        EXPECT_EQ(refid, core::kiss_refid(core::KissCode::kRate)) << "client " << c;
+        ++limited;
+      }
+    }
+    rte_pktmbuf_free_bulk(answers.data(), static_cast<unsigned>(answers.size()));
+  }
+  stop_worker();
+  EXPECT_GT(answered, 60u);
+  EXPECT_GT(limited, 50u);
+  EXPECT_GT(refused, 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
+}
+
 TEST_F(RingDataplane, GarbageTimestampsAreEchoedNotInterpreted) {
   // A server cannot tell a garbage origin/receive/reference timestamp from a
   // real one: it answers, echoing the transmit timestamp bit for bit.
