@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <new>
-#include <cstdlib>
 
 namespace tachyon {
 namespace {
