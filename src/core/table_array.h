@@ -46,13 +46,6 @@ class TableArray {
 
   T& operator[](size_t i) noexcept { return data_[i]; }
   const T& operator[](size_t i) const noexcept { return data_[i]; }
-  T* data() noexcept { return data_; }
-  const T* data() const noexcept { return data_; }
-  size_t size() const noexcept { return n_; }
-  T* begin() noexcept { return data_; }
-  T* end() noexcept { return data_ + n_; }
-  const T* begin() const noexcept { return data_; }
-  const T* end() const noexcept { return data_ + n_; }
 
  private:
   void release() noexcept {
