@@ -603,6 +603,11 @@ StatsSnapshot Daemon::stats_snapshot() const {
   s.auth_keys = auth_keys_.load();
   s.interleave_entries = interleave_.empty() ? 0 : interleave_.front()->entries();
   s.tsc_hz = static_cast<double>(dp::tsc_hz());
+  // Read at every scrape: khugepaged or memory pressure can split the
+  // pages after the start-up check (log_table_memory()).
+  const TableMemory::Report tables = table_memory_.report();
+  s.table_bytes = tables.bytes;
+  s.table_huge_bytes = tables.huge_bytes;
   return s;
 }
 

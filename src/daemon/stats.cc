@@ -295,6 +295,15 @@ std::string render_metrics(const StatsSnapshot& s) {
   e.family("tachyon_mbufs_capacity", "gauge", "Packet buffers (mbufs) in the port's pools.");
   e.sample("tachyon_mbufs_capacity", "", s.mbufs_total);
 
+  e.family("tachyon_table_memory_bytes", "gauge",
+           "Memory mapped for the workers' rate-limit and interleave tables of 1 MiB and more, in whole 2 MiB "
+           "pages.");
+  e.sample("tachyon_table_memory_bytes", "", s.table_bytes);
+  e.family("tachyon_table_memory_huge_bytes", "gauge",
+           "Of tachyon_table_memory_bytes, what the kernel backs with transparent huge pages now; the rest costs "
+           "a TLB miss per lookup.");
+  e.sample("tachyon_table_memory_huge_bytes", "", s.table_huge_bytes);
+
   e.family("tachyon_nic_xstat", "untyped", "The NIC's extended statistics (rte_eth_xstats), by DPDK's name.");
   for (const auto& [name, value] : s.nic_xstats) e.sample("tachyon_nic_xstat", "name=\"" + label_value(name) + "\"", value);
 
@@ -475,6 +484,7 @@ std::string render_status(const StatsSnapshot& s) {
                             {"p999", processing_quantile_s(s, 0.999)}};
   j["queues"] = queues;
   j["mbufs"] = {{"in_use", s.mbufs_in_use}, {"total", s.mbufs_total}};
+  j["table_memory"] = {{"bytes", s.table_bytes}, {"huge_bytes", s.table_huge_bytes}};
   return j.dump(2) + "\n";
 }
 

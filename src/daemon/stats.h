@@ -37,11 +37,15 @@ struct StatsSnapshot {
   uint32_t auth_keys = 0;           // keys loaded
   uint64_t interleave_entries = 0;  // per worker; 0: interleaved mode off
   double tsc_hz = 0;                // the workers' busy time is in TSC ticks; 0: not exported
+  // The workers' large tables (daemon/table_memory.h): mapped, and of
+  // that what the kernel backs with transparent huge pages at the scrape.
+  uint64_t table_bytes = 0;
+  uint64_t table_huge_bytes = 0;
 };
 
 // Prometheus text exposition format 0.0.4: every metric with HELP and TYPE.
 std::string render_metrics(const StatsSnapshot& s);
-// The /status document (docs/stats.md describes every field).
+// The /status document (docs/troubleshooting.md, step 9, reads it).
 std::string render_status(const StatsSnapshot& s);
 
 // The q-quantile (0..1) of the processing-time histogram summed over

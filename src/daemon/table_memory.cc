@@ -58,10 +58,19 @@ TableMemory::Report TableMemory::report() const {
     report.bytes += r.length;
   }
   if (regions_.empty()) return report;
+  uintptr_t last_end = 0;
+  for (const Region& r : regions_) last_end = std::max(last_end, reinterpret_cast<uintptr_t>(r.start) + r.length);
   // A mapping's lines: "start-end perms offset dev inode [path]", then
   // "Key: value kB" lines, AnonHugePages among them. The kernel may have
   // merged adjacent tables into one mapping: each mapping counts once, up
   // to the part of it that is ours.
+  //
+  // Mappings come in address order, and the kernel writes them as they
+  // are read: stopping past the last table skips the rest. The tables sit
+  // below the shared libraries (DPDK loads every driver: about a thousand
+  // mappings): a scrape of /metrics took 0.76 ms, against 3.4 ms reading
+  // the whole file and 0.24 ms without this report (docs/troubleshooting.md,
+  // step 11).
   std::ifstream smaps("/proc/self/smaps");
   std::string line;
   size_t ours = 0;  // bytes of the current mapping that are tables
@@ -70,6 +79,7 @@ TableMemory::Report TableMemory::report() const {
     if (dash != std::string::npos && dash < line.find(' ')) {  // a mapping's first line
       const uintptr_t lo = std::strtoull(line.c_str(), nullptr, 16);
       const uintptr_t hi = std::strtoull(line.c_str() + dash + 1, nullptr, 16);
+      if (lo >= last_end) break;
       ours = 0;
       for (const Region& r : regions_) {
         const uintptr_t a = std::max(lo, reinterpret_cast<uintptr_t>(r.start));

@@ -37,7 +37,8 @@ class TableMemory final : public std::pmr::memory_resource {
     size_t bytes = 0;        // their mappings: whole huge pages, aligned and advised
     size_t huge_bytes = 0;   // of those, what the kernel backs with huge pages now
   };
-  // Reads /proc/self/smaps (control path).
+  // Reads /proc/self/smaps (control path). Safe from any thread once the
+  // tables are made: it only reads what allocation recorded.
   Report report() const;
 
  private:

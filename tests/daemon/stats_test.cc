@@ -58,6 +58,8 @@ StatsSnapshot fixture() {
   s.workers[0].rx_burst_bucket[5] = 1;
   s.mbufs_in_use = 12;
   s.mbufs_total = 4095;
+  s.table_bytes = 4 << 20;
+  s.table_huge_bytes = 2 << 20;
   s.nic_xstats = {{"rx_good_packets", 100}, {"weird\"name", 1}};
   return s;
 }
@@ -111,6 +113,8 @@ TEST(Metrics, CountersCarryPerQueueValuesAndLabels) {
   EXPECT_EQ(m.at("tachyon_leap_indicator"), 1);
   EXPECT_DOUBLE_EQ(m.at("tachyon_root_dispersion_seconds"), 0.0015);
   EXPECT_EQ(m.at("tachyon_mbufs_in_use"), 12);
+  EXPECT_EQ(m.at("tachyon_table_memory_bytes"), 4 << 20);
+  EXPECT_EQ(m.at("tachyon_table_memory_huge_bytes"), 2 << 20);
   EXPECT_EQ(m.at("tachyon_nic_xstat{name=\"weird\\\"name\"}"), 1);  // label value escaped
   EXPECT_EQ(m.at("tachyon_auth_signed_answers_total{queue=\"0\"}"), 11);
   EXPECT_EQ(m.at("tachyon_auth_keys"), 5);
@@ -215,6 +219,8 @@ TEST(Status, DocumentHasTheFieldsToolsRead) {
   EXPECT_FALSE(j["drops"].contains("frame_truncated"));  // only reasons that happened
   EXPECT_EQ(j["queues"].size(), 2u);
   EXPECT_EQ(j["mbufs"]["total"], 4095);
+  EXPECT_EQ(j["table_memory"]["bytes"], 4 << 20);
+  EXPECT_EQ(j["table_memory"]["huge_bytes"], 2 << 20);
   EXPECT_NEAR(j["processing_time_s"]["p50"].get<double>(), 250e-9, 1e-12);
 }
 

@@ -4,6 +4,7 @@
 #include "daemon/table_memory.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +40,23 @@ TEST(TableMemory, LargeTablesGetAlignedAdvisedMappingsBackedByHugePages) {
   }
   memory.deallocate(p, kBytes, 64);
   EXPECT_EQ(memory.report().bytes, 0u);
+}
+
+// The stats endpoint reads report() at every scrape: it must see pages
+// split after start-up (as memory pressure or khugepaged may do), not a
+// figure kept from the first reading.
+TEST(TableMemory, ReportSeesHugePagesSplitLater) {
+  if (!thp_offered()) GTEST_SKIP() << "transparent huge pages are " << transparent_huge_pages_mode();
+  TableMemory memory;
+  constexpr size_t kBytes = size_t{4} << 20;
+  auto* bytes = static_cast<unsigned char*>(memory.allocate(kBytes, 64));
+  for (size_t i = 0; i < kBytes; i += 4096) bytes[i] = 1;
+  ASSERT_EQ(memory.report().huge_bytes, kBytes);
+  // Dropping one small page out of the second huge page splits that one.
+  ASSERT_EQ(madvise(bytes + TableMemory::kHugePage + 4096, 4096, MADV_DONTNEED), 0);
+  EXPECT_EQ(memory.report().huge_bytes, kBytes - TableMemory::kHugePage);
+  EXPECT_EQ(memory.report().bytes, kBytes);
+  memory.deallocate(bytes, kBytes, 64);
 }
 
 TEST(TableMemory, SizesRoundUpToWholeHugePages) {

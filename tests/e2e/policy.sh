@@ -122,6 +122,14 @@ check "/metrics counts KoD DENY" [ "$(value 'tachyon_kod_sent_total{queue="0",co
 check "/metrics counts KoD RATE" [ "$(value 'tachyon_kod_sent_total{queue="0",code="RATE"}')" -ge 1 ]
 check "/metrics counts access_denied drops" [ "$(value 'tachyon_drops_total{queue="0",reason="access_denied"}')" -ge 2 ]
 check "/metrics counts mode 6 answers" [ "$(value 'tachyon_control_answers_total{queue="0"}')" -ge 2 ]
+# The tables' mappings (the rate limit's and, interleaved mode being on by
+# default, the interleave table's: 1 MiB each in a 2 MiB page), and what of
+# them the kernel backs with huge pages, read at the scrape.
+check "/metrics shows the table memory" [ "$(value tachyon_table_memory_bytes)" = 4194304 ]
+case $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null) in
+  always | madvise) check "/metrics: all of it on huge pages" [ "$(value tachyon_table_memory_huge_bytes)" = 4194304 ] ;;
+  *) check "/metrics: none of it on huge pages" [ "$(value tachyon_table_memory_huge_bytes)" = 0 ] ;;
+esac
 
 kill -TERM "$pid"
 wait "$pid"

@@ -90,6 +90,16 @@ echo "Prometheus: mode 7 drops = $private"
 check "drops by reason: 5 mode 7" [ "$private" = 5 ]
 check "processing-time histogram has 40 observations" \
   [ "$(query 'sum(tachyon_processing_time_seconds_count)')" = 40 ]
+# The tables (rate limit and interleave, 1 MiB each by default) and the
+# expression troubleshooting.md suggests to alert on: what of them is not
+# on huge pages.
+check "table memory: 4 MiB mapped" [ "$(query 'tachyon_table_memory_bytes')" = 4194304 ]
+case $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null) in
+  always | madvise) expected=0 ;;
+  *) expected=4194304 ;;
+esac
+check "table memory off huge pages: $expected bytes" \
+  [ "$(query 'tachyon_table_memory_bytes - tachyon_table_memory_huge_bytes')" = "$expected" ]
 
 ip netns exec "$NETNS_SRV" curl -s http://127.0.0.1:9123/metrics > "$work/metrics.txt"
 if promtool check metrics < "$work/metrics.txt" > "$work/promtool.txt" 2>&1; then ok=0; else ok=1; fi

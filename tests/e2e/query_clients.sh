@@ -363,7 +363,8 @@ for line in '^Server$' '^  Version  *: 0.1.0$' '^  Queues  *: 1 (RSS off)$' '^Re
   '^  Leap file expiry  *: 2026-12-28T00:00:00Z (' '^Traffic$' '^  NTP answers  *: 80$' \
   '^  KoD sent  *: 0 (RATE 0, DENY 0, RSTR 0)$' '^    not_our_address  *: 8 (80.0%)$' \
   '^  By version  *: v1 0, v2 0, v3 5, v4 75$' '^  p99  *: 500.0 ns$' \
-  '^  Queue 0  *: received 100, sent 90, tx refused 0, dropped 10$' '^  In use  *: 10 of 4095 (0.2%)$'; do
+  '^  Queue 0  *: received 100, sent 90, tx refused 0, dropped 10$' '^  In use  *: 10 of 4095 (0.2%)$' \
+  '^  On huge pages  *: 2.0 MiB (50.0%)$'; do
   grep -q -- "$line" <<<"$out" || { ok=0; echo "  missing: $line"; }
 done
 if [ "$ok" = 1 ]; then pass "status against the fixture: every group and field"; else fail "status against the fixture (exit $rc)"; fi

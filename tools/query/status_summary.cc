@@ -379,6 +379,23 @@ std::string mbufs_group(const Json& doc) {
   return g.render();
 }
 
+// The workers' large tables and how much of them the kernel keeps on
+// transparent huge pages (less than all: TLB misses on lookups).
+std::string table_memory_group(const Json& doc) {
+  Group g("Table memory", member(doc, "table_memory"));
+  const auto mib = [](double bytes) { return format_double("%.1f MiB", bytes / (1 << 20)); };
+  const auto bytes = g.number("bytes");
+  const auto huge = g.number("huge_bytes");
+  if (bytes) g.line("Mapped", mib(*bytes));
+  if (huge) {
+    std::string v = mib(*huge);
+    if (bytes && *bytes > 0) v += format_double(" (%.1f%%)", 100.0 * *huge / *bytes);
+    g.line("On huge pages", v);
+  }
+  g.leftovers();
+  return g.render();
+}
+
 }  // namespace
 
 Result<StatusJson> parse_status_document(std::string_view body) {
@@ -398,10 +415,10 @@ Result<StatusJson> parse_status_document(std::string_view body) {
 
 std::string summarize_status(const StatusJson& status, int64_t now_unix_ns) {
   static constexpr const char* kKnown[] = {"server", "reference", "traffic", "answers", "kod",
-                                           "drops",  "processing_time_s", "queues", "mbufs"};
+                                           "drops",  "processing_time_s", "queues", "mbufs", "table_memory"};
   std::vector<std::string> parts = {
       server_group(status),  reference_group(status, now_unix_ns), traffic_group(status), answers_group(status),
-      processing_group(status), queues_group(status), mbufs_group(status),
+      processing_group(status), queues_group(status), mbufs_group(status), table_memory_group(status),
   };
   // Groups this version does not know: shown as they come.
   for (const auto& [k, v] : status.items()) {
