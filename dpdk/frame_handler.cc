@@ -593,6 +593,29 @@ bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) no
   return true;
 }
 
+bool peek_origin(const uint8_t* frame, uint16_t length, core::NtpTimestamp& out) noexcept {
+  size_t l2 = kEthHeader;
+  if (length < l2 + kIpv4Header) return false;
+  uint16_t ethertype = load_be16(frame + 12);
+  if (ethertype == kEtherVlan) {
+    ethertype = load_be16(frame + 16);
+    l2 += kVlanTag;
+    if (length < l2 + kIpv4Header) return false;
+  }
+  size_t l3;
+  if (ethertype == kEtherIpv4) {
+    l3 = (frame[l2] & 0x0fu) * size_t{4};
+  } else if (ethertype == kEtherIpv6) {
+    l3 = kIpv6Header;
+  } else {
+    return false;
+  }
+  const size_t at = l2 + l3 + kUdpHeader + core::off::kOrigin;
+  if (length < at + 8) return false;
+  out = core::NtpTimestamp{core::load_be64(frame + at)};
+  return true;
+}
+
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial) noexcept {
   return csum::fold(csum::sum(data, length)) + initial;
 }

@@ -125,6 +125,12 @@ FrameVerdict handle_frame_general(uint8_t* frame, uint16_t length, uint16_t capa
 // admission of its request will touch. False if it is neither.
 bool peek_source(const uint8_t* frame, uint16_t length, core::IpAddress& out) noexcept;
 
+// The origin timestamp of the NTP message in an IPv4 or IPv6 UDP frame
+// (untagged or with one VLAN tag; IPv4 options skipped), read without
+// validating the rest: what an interleaved request's take() looks up.
+// False if the frame is too short to hold it or not IP.
+bool peek_origin(const uint8_t* frame, uint16_t length, core::NtpTimestamp& out) noexcept;
+
 // Internet checksum helpers (RFC 1071), exposed for tests and tools.
 uint32_t ones_sum(const uint8_t* data, size_t length, uint32_t initial = 0) noexcept;
 uint16_t fold_checksum(uint32_t sum) noexcept;  // folded and complemented

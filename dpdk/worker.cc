@@ -127,23 +127,33 @@ void Worker::process(rte_mbuf** pkts, uint16_t n, uint64_t rx_tsc) noexcept {
   // misses before any answer was built; fetched in the loop, they overlap
   // the work on the frames before them (bursts of 17-32 on the veth, the
   // table on huge pages: 3.5-5.1 us against 4.0-5.6 us;
-  // docs/performance.md, *Admission on the wire*).
+  // docs/performance.md, *Admission on the wire*). So is, in interleaved
+  // mode, the record an interleaved request's origin names (take()).
   constexpr uint16_t kPrefetchAhead = 4;
   constexpr uint16_t kRecordAhead = 4;
   core::NtpService* const admission =
       ctx.service != nullptr && !ctx.service->admits_everyone() ? ctx.service : nullptr;
-  const uint16_t frame_ahead = admission != nullptr ? kPrefetchAhead + kRecordAhead : kPrefetchAhead;
-  const auto prefetch_record = [admission](const rte_mbuf* m) {
-    core::IpAddress client;
-    if (peek_source(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, client)) admission->prefetch(client);
+  const bool records = admission != nullptr || interleave != nullptr;
+  const uint16_t frame_ahead = records ? kPrefetchAhead + kRecordAhead : kPrefetchAhead;
+  const auto prefetch_records = [admission, interleave](const rte_mbuf* m) {
+    const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (admission != nullptr) {
+      core::IpAddress client;
+      if (peek_source(frame, m->data_len, client)) admission->prefetch(client);
+    }
+    core::NtpTimestamp origin;
+    if (interleave != nullptr && peek_origin(frame, m->data_len, origin) &&
+        core::InterleaveTable::was_remembered(origin)) {
+      interleave->prefetch(origin);
+    }
   };
   for (uint16_t i = 0; i < n && i < frame_ahead; ++i) prefetch_frame(pkts[i]);
-  if (admission != nullptr) {
-    for (uint16_t i = 0; i < n && i < kRecordAhead; ++i) prefetch_record(pkts[i]);
+  if (records) {
+    for (uint16_t i = 0; i < n && i < kRecordAhead; ++i) prefetch_records(pkts[i]);
   }
   for (uint16_t i = 0; i < n; ++i) {
     if (i + frame_ahead < n) prefetch_frame(pkts[i + frame_ahead]);
-    if (admission != nullptr && i + kRecordAhead < n) prefetch_record(pkts[i + kRecordAhead]);
+    if (records && i + kRecordAhead < n) prefetch_records(pkts[i + kRecordAhead]);
     rte_mbuf* m = pkts[i];
     rx_bytes += m->pkt_len;
     if (unlikely(m->nb_segs != 1)) {

@@ -78,9 +78,9 @@ class InterleaveTable {
   // precise transmit timestamp.
   void remember(NtpTimestamp rx_key, NtpTimestamp tx) noexcept;
 
-  // Starts loading the bucket remember(rx_key) will write: the table is
-  // far larger than a core's cache, so without it each answer's record
-  // costs a cache miss on the worker's path.
+  // Starts loading the bucket remember(rx_key) will write, or take(origin)
+  // will read: the table is far larger than a core's cache, so without it
+  // each answer's record costs a cache miss on the worker's path.
   void prefetch(NtpTimestamp rx_key) noexcept { prefetch_line(&bucket_of(rx_key.raw)); }
 
   // The transmit timestamp remembered for `origin`, removed from the

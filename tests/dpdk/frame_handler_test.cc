@@ -114,6 +114,36 @@ TEST(FrameHandler, PeekSourceFindsTheClientAddressUntaggedAndTagged) {
   EXPECT_FALSE(peek_source(arp.data(), static_cast<uint16_t>(arp.size()), a));
 }
 
+// What the worker prefetches an interleaved request's record by: the NTP
+// origin field, found past a VLAN tag and IPv4 options.
+TEST(FrameHandler, PeekOriginFindsTheNtpOriginBehindAnyHeaders) {
+  const Lab lab = default_lab(0);
+  Bytes ntp(48, 0x23);
+  core::store_be64(ntp.data() + core::off::kOrigin, 0x0102'0304'0506'0708ull);
+  for (uint16_t vlan : {0, 100}) {
+    for (bool v6 : {false, true}) {
+      core::NtpTimestamp origin;
+      const Bytes frame = udp_frame(lab.client, lab.server, v6, vlan, ntp);
+      ASSERT_TRUE(peek_origin(frame.data(), static_cast<uint16_t>(frame.size()), origin)) << vlan << v6;
+      EXPECT_EQ(origin.raw, 0x0102'0304'0506'0708ull) << vlan << v6;
+      EXPECT_FALSE(peek_origin(frame.data(), static_cast<uint16_t>(frame.size() - 48 + 31), origin))
+          << "ends inside the origin field " << vlan << v6;
+    }
+  }
+  // IPv4 with 4 bytes of options (IHL 6).
+  Bytes options = udp_frame(lab.client, lab.server, false, 0, ntp);
+  options.insert(options.begin() + 14 + 20, {1, 1, 1, 0});
+  options[14] = 0x46;
+  core::NtpTimestamp origin;
+  ASSERT_TRUE(peek_origin(options.data(), static_cast<uint16_t>(options.size()), origin));
+  EXPECT_EQ(origin.raw, 0x0102'0304'0506'0708ull);
+  Bytes arp = udp_frame(lab.client, lab.server, false, 0, ntp);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  EXPECT_FALSE(peek_origin(arp.data(), static_cast<uint16_t>(arp.size()), origin));
+  EXPECT_FALSE(peek_origin(arp.data(), 14 + 19, origin));
+}
+
 TEST(FrameHandler, ChecksumOffloadLeavesPseudoHeaderSumForTheNic) {
   const Lab lab = default_lab();
   const PortIdentity id = identity_for(lab);

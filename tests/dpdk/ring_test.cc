@@ -75,7 +75,8 @@ class RingDataplane : public ::testing::Test {
 
   // With `policy`, the worker admits clients through it (and answers mode 6
   // to its allow-list); without, every valid request is answered.
-  void start_worker(const Lab& lab, const core::ServicePolicy* policy = nullptr) {
+  void start_worker(const Lab& lab, const core::ServicePolicy* policy = nullptr,
+                    core::InterleaveTable* interleave = nullptr) {
     identity_ = identity_for(lab);
     if (policy != nullptr) {
       core::RateLimitOptions table;
@@ -94,6 +95,7 @@ class RingDataplane : public ::testing::Test {
     wc.stop = &stop_;
     wc.service = service_.get();
     wc.control = &control_vars_;
+    wc.interleave = interleave;
     worker_ = std::make_unique<Worker>(wc);
     stop_.store(false);
     ASSERT_EQ(rte_eal_remote_launch(&Worker::lcore_main, worker_.get(), 1), 0);
@@ -575,6 +577,108 @@ TEST_F(RingDataplane, AdmissionJudgesEveryFrameOfABurstAsItsOwnClients) {
   EXPECT_GT(answered, 60u);
   EXPECT_GT(limited, 50u);
   EXPECT_GT(refused, 0u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
+}
+
+// Interleaved mode through the real worker, in bursts around every
+// prefetch distance: each client's third and later requests name its
+// previous answer (origin = that answer's receive field), and must get
+// that answer's transmit timestamp, never another client's.
+TEST_F(RingDataplane, InterleavedClientsInBurstsEachGetTheirOwnPreviousTransmit) {
+  const Lab lab = default_lab(0);
+  core::InterleaveTable table(1024);
+  start_worker(lab, nullptr, &table);
+
+  std::vector<Host> clients;  // 24 IPv4, 8 IPv6
+  for (uint32_t i = 0; i < 24; ++i) {
+    Host h = lab.client;
+    h.ipv4 = ipv4_from_string("192.0.2.70") + i;
+    clients.push_back(h);
+  }
+  for (uint8_t i = 0; i < 8; ++i) {
+    Host h = lab.client;
+    h.ipv6 = ipv6_from_string("2001:db8:0:" + std::to_string(10 + i) + "::2");
+    clients.push_back(h);
+  }
+  const auto is_v6 = [](size_t c) { return c >= 24; };
+  struct State {
+    uint64_t last_receive = 0;  // the receive field of the client's last answer
+    size_t last_burst = 0;      // and the burst it came in
+    int requests = 0;
+  };
+  std::vector<uint64_t> burst_receive;  // per burst: the earliest receive timestamp of its answers
+  std::vector<State> state(clients.size());
+  std::vector<size_t> order(clients.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  uint32_t random = 4242;
+  uint64_t stamp = 0x2000'0000'0000'0000ull;
+  size_t interleaved = 0;
+  for (const unsigned n : {1u, 2u, 3u, 5u, 8u, 9u, 13u, 17u, 32u, 31u, 32u, 4u, 32u, 7u, 32u}) {
+    SCOPED_TRACE("burst of " + std::to_string(n));
+    // n distinct clients: a client's next request needs its last answer.
+    for (size_t i = order.size() - 1; i > 0; --i) {
+      random = random * 1103515245u + 12345u;
+      std::swap(order[i], order[(random >> 16) % (i + 1)]);
+    }
+    rte_mbuf* burst[kBurstSize];
+    std::vector<uint64_t> client_receive(n), client_transmit(n);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool_, burst, n), 0);
+    for (unsigned i = 0; i < n; ++i) {
+      const size_t c = order[i];
+      Bytes ntp(48, 0);
+      ntp[0] = 0x23;
+      client_receive[i] = ++stamp;
+      client_transmit[i] = ++stamp;
+      core::store_be64(ntp.data() + core::off::kOrigin, state[c].last_receive);
+      core::store_be64(ntp.data() + core::off::kReceive, client_receive[i]);
+      core::store_be64(ntp.data() + core::off::kTransmit, client_transmit[i]);
+      const Bytes frame = udp_frame(clients[c], lab.server, is_v6(c), 0, ntp);
+      std::copy(frame.begin(), frame.end(), rte_pktmbuf_append(burst[i], static_cast<uint16_t>(frame.size())));
+    }
+    ASSERT_EQ(rte_ring_enqueue_burst(rx_, reinterpret_cast<void**>(burst), n, nullptr), n);
+    std::vector<rte_mbuf*> answers;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (answers.size() < n && std::chrono::steady_clock::now() < deadline) {
+      void* out[kBurstSize];
+      const unsigned got = rte_ring_dequeue_burst(tx_, out, kBurstSize, nullptr);
+      for (unsigned i = 0; i < got; ++i) answers.push_back(static_cast<rte_mbuf*>(out[i]));
+      if (got == 0) std::this_thread::yield();
+    }
+    ASSERT_EQ(answers.size(), n);
+    const auto ntp_of = [&](unsigned i) {
+      return rte_pktmbuf_mtod(answers[i], const uint8_t*) + ntp_offset(is_v6(order[i]), 0);
+    };
+    uint64_t earliest = ~uint64_t{0};
+    for (unsigned i = 0; i < n; ++i) earliest = std::min(earliest, core::load_be64(ntp_of(i) + core::off::kReceive) & ~uint64_t{3});
+    const size_t this_burst = burst_receive.size();
+    burst_receive.push_back(earliest);
+    for (unsigned i = 0; i < n; ++i) {
+      const size_t c = order[i];
+      const uint8_t* ntp = ntp_of(i);
+      const uint64_t origin = core::load_be64(ntp + core::off::kOrigin);
+      const uint64_t receive = core::load_be64(ntp + core::off::kReceive);
+      const uint64_t transmit = core::load_be64(ntp + core::off::kTransmit);
+      if (++state[c].requests >= 3) {
+        // Interleaved: origin = the client's receive field, transmit = when
+        // its previous answer left, before this request arrived.
+        EXPECT_EQ(origin, client_receive[i]) << "client " << c << " request " << state[c].requests;
+        // Between its previous answer's receive and the next burst's: the
+        // transmit timestamp of its own previous burst, no other.
+        EXPECT_GT(transmit, state[c].last_receive & ~uint64_t{3}) << "client " << c;
+        EXPECT_LT(transmit, burst_receive[state[c].last_burst + 1]) << "client " << c << ": a later burst's";
+        ++interleaved;
+      } else {
+        EXPECT_EQ(origin, client_transmit[i]) << "client " << c << " request " << state[c].requests;
+        EXPECT_GT(transmit, receive) << "client " << c;
+      }
+      state[c].last_receive = receive;
+      state[c].last_burst = this_burst;
+    }
+    rte_pktmbuf_free_bulk(answers.data(), static_cast<unsigned>(answers.size()));
+  }
+  stop_worker();
+  EXPECT_GT(interleaved, 100u);
+  EXPECT_EQ(counters_.interleaved.load(), interleaved);
   EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
 }
 
