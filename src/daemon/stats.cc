@@ -300,8 +300,8 @@ std::string render_metrics(const StatsSnapshot& s) {
            "pages.");
   e.sample("tachyon_table_memory_bytes", "", s.table_bytes);
   e.family("tachyon_table_memory_huge_bytes", "gauge",
-           "Of tachyon_table_memory_bytes, what the kernel backs with transparent huge pages now; the rest costs "
-           "a TLB miss per lookup.");
+           "Of tachyon_table_memory_bytes, what the kernel backs with transparent huge pages now; in the rest a "
+           "lookup may cost a TLB miss.");
   e.sample("tachyon_table_memory_huge_bytes", "", s.table_huge_bytes);
 
   e.family("tachyon_nic_xstat", "untyped", "The NIC's extended statistics (rte_eth_xstats), by DPDK's name.");

@@ -102,6 +102,49 @@ class RingDataplane : public ::testing::Test {
     running_ = true;
   }
 
+  // The bursts tests' clients: 24 IPv4 (192.0.2.70-93) and, from index
+  // kBurstV6 on, 8 IPv6 ones, each in its own /64 (the rate limit's unit).
+  static constexpr size_t kBurstV6 = 24;
+  static std::vector<Host> burst_clients(const Lab& lab) {
+    std::vector<Host> clients;
+    for (uint32_t i = 0; i < kBurstV6; ++i) {
+      Host h = lab.client;
+      h.ipv4 = ipv4_from_string("192.0.2.70") + i;
+      clients.push_back(h);
+    }
+    for (uint8_t i = 0; i < 8; ++i) {
+      Host h = lab.client;
+      h.ipv6 = ipv6_from_string("2001:db8:0:" + std::to_string(10 + i) + "::2");
+      clients.push_back(h);
+    }
+    return clients;
+  }
+
+  // Hands `frames` to the worker as one burst; its answers in order, all
+  // of them unless 5 s pass first.
+  std::vector<rte_mbuf*> exchange_burst(const std::vector<Bytes>& frames) {
+    const auto n = static_cast<unsigned>(frames.size());
+    rte_mbuf* burst[kBurstSize];
+    std::vector<rte_mbuf*> answers;
+    if (rte_pktmbuf_alloc_bulk(pool_, burst, n) != 0) {
+      ADD_FAILURE() << "no mbufs for a burst of " << n;
+      return answers;
+    }
+    for (unsigned i = 0; i < n; ++i) {
+      const Bytes& f = frames[i];
+      std::copy(f.begin(), f.end(), rte_pktmbuf_append(burst[i], static_cast<uint16_t>(f.size())));
+    }
+    EXPECT_EQ(rte_ring_enqueue_burst(rx_, reinterpret_cast<void**>(burst), n, nullptr), n);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (answers.size() < n && std::chrono::steady_clock::now() < deadline) {
+      void* out[kBurstSize];
+      const unsigned got = rte_ring_dequeue_burst(tx_, out, kBurstSize, nullptr);
+      for (unsigned i = 0; i < got; ++i) answers.push_back(static_cast<rte_mbuf*>(out[i]));
+      if (got == 0) std::this_thread::yield();
+    }
+    return answers;
+  }
+
   // Publishes lab's clock model now and every 5 ms, like the control
   // thread: republishing often keeps the TSC rate DPDK estimated at
   // start-up (which can be off on a loaded VM) from drifting the model
@@ -508,51 +551,31 @@ TEST_F(RingDataplane, AdmissionJudgesEveryFrameOfABurstAsItsOwnClients) {
   policy.control_allow.build();
   start_worker(lab, &policy);
 
-  // 24 IPv4 clients (192.0.2.70-93, .77 denied) and 8 IPv6 ones, each in
-  // its own /64 (the limit's unit), drawn at random into bursts of sizes
+  // burst_clients() (.77 denied), drawn at random into bursts of sizes
   // around every prefetch distance.
-  std::vector<Host> clients;
-  for (uint32_t i = 0; i < 24; ++i) {
-    Host h = lab.client;
-    h.ipv4 = ipv4_from_string("192.0.2.70") + i;
-    clients.push_back(h);
-  }
-  for (uint8_t i = 0; i < 8; ++i) {
-    Host h = lab.client;
-    h.ipv6 = ipv6_from_string("2001:db8:0:" + std::to_string(10 + i) + "::2");
-    clients.push_back(h);
-  }
-  const auto is_v6 = [](size_t c) { return c >= 24; };
+  const std::vector<Host> clients = burst_clients(lab);
+  const auto is_v6 = [](size_t c) { return c >= kBurstV6; };
   std::map<size_t, int> seen;  // requests per client so far
   uint32_t random = 12345;
   uint64_t transmit = 0x1234'5678'0000'0000ull;
   size_t answered = 0, limited = 0, refused = 0;
   for (const unsigned n : {1u, 2u, 3u, 4u, 5u, 7u, 8u, 9u, 13u, 17u, 31u, 32u, 32u, 6u, 32u, 1u, 32u}) {
     SCOPED_TRACE("burst of " + std::to_string(n));
-    rte_mbuf* burst[kBurstSize];
+    std::vector<Bytes> frames;
     std::vector<size_t> who;
     std::vector<uint64_t> sent;
-    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool_, burst, n), 0);
     for (unsigned i = 0; i < n; ++i) {
       random = random * 1103515245u + 12345u;
       const size_t c = (random >> 16) % clients.size();
       Bytes ntp(48, 0);
       ntp[0] = 0x23;
       core::store_be64(ntp.data() + core::off::kTransmit, ++transmit);
-      const Bytes frame = udp_frame(clients[c], lab.server, is_v6(c), 0, ntp);
-      std::copy(frame.begin(), frame.end(), rte_pktmbuf_append(burst[i], static_cast<uint16_t>(frame.size())));
+      frames.push_back(udp_frame(clients[c], lab.server, is_v6(c), 0, ntp));
       who.push_back(c);
       sent.push_back(transmit);
     }
-    ASSERT_EQ(rte_ring_enqueue_burst(rx_, reinterpret_cast<void**>(burst), n, nullptr), n);
-    std::vector<rte_mbuf*> answers;  // every request gets an answer or a KoD, in order
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (answers.size() < n && std::chrono::steady_clock::now() < deadline) {
-      void* out[kBurstSize];
-      const unsigned got = rte_ring_dequeue_burst(tx_, out, kBurstSize, nullptr);
-      for (unsigned i = 0; i < got; ++i) answers.push_back(static_cast<rte_mbuf*>(out[i]));
-      if (got == 0) std::this_thread::yield();
-    }
+    // Every request gets an answer or a KoD, in order.
+    std::vector<rte_mbuf*> answers = exchange_burst(frames);
     ASSERT_EQ(answers.size(), n);
     for (unsigned i = 0; i < n; ++i) {
       const size_t c = who[i];
@@ -589,18 +612,8 @@ TEST_F(RingDataplane, InterleavedClientsInBurstsEachGetTheirOwnPreviousTransmit)
   core::InterleaveTable table(1024);
   start_worker(lab, nullptr, &table);
 
-  std::vector<Host> clients;  // 24 IPv4, 8 IPv6
-  for (uint32_t i = 0; i < 24; ++i) {
-    Host h = lab.client;
-    h.ipv4 = ipv4_from_string("192.0.2.70") + i;
-    clients.push_back(h);
-  }
-  for (uint8_t i = 0; i < 8; ++i) {
-    Host h = lab.client;
-    h.ipv6 = ipv6_from_string("2001:db8:0:" + std::to_string(10 + i) + "::2");
-    clients.push_back(h);
-  }
-  const auto is_v6 = [](size_t c) { return c >= 24; };
+  const std::vector<Host> clients = burst_clients(lab);
+  const auto is_v6 = [](size_t c) { return c >= kBurstV6; };
   struct State {
     uint64_t last_receive = 0;  // the receive field of the client's last answer
     size_t last_burst = 0;      // and the burst it came in
@@ -620,9 +633,8 @@ TEST_F(RingDataplane, InterleavedClientsInBurstsEachGetTheirOwnPreviousTransmit)
       random = random * 1103515245u + 12345u;
       std::swap(order[i], order[(random >> 16) % (i + 1)]);
     }
-    rte_mbuf* burst[kBurstSize];
+    std::vector<Bytes> frames;
     std::vector<uint64_t> client_receive(n), client_transmit(n);
-    ASSERT_EQ(rte_pktmbuf_alloc_bulk(pool_, burst, n), 0);
     for (unsigned i = 0; i < n; ++i) {
       const size_t c = order[i];
       Bytes ntp(48, 0);
@@ -632,18 +644,9 @@ TEST_F(RingDataplane, InterleavedClientsInBurstsEachGetTheirOwnPreviousTransmit)
       core::store_be64(ntp.data() + core::off::kOrigin, state[c].last_receive);
       core::store_be64(ntp.data() + core::off::kReceive, client_receive[i]);
       core::store_be64(ntp.data() + core::off::kTransmit, client_transmit[i]);
-      const Bytes frame = udp_frame(clients[c], lab.server, is_v6(c), 0, ntp);
-      std::copy(frame.begin(), frame.end(), rte_pktmbuf_append(burst[i], static_cast<uint16_t>(frame.size())));
+      frames.push_back(udp_frame(clients[c], lab.server, is_v6(c), 0, ntp));
     }
-    ASSERT_EQ(rte_ring_enqueue_burst(rx_, reinterpret_cast<void**>(burst), n, nullptr), n);
-    std::vector<rte_mbuf*> answers;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (answers.size() < n && std::chrono::steady_clock::now() < deadline) {
-      void* out[kBurstSize];
-      const unsigned got = rte_ring_dequeue_burst(tx_, out, kBurstSize, nullptr);
-      for (unsigned i = 0; i < got; ++i) answers.push_back(static_cast<rte_mbuf*>(out[i]));
-      if (got == 0) std::this_thread::yield();
-    }
+    std::vector<rte_mbuf*> answers = exchange_burst(frames);
     ASSERT_EQ(answers.size(), n);
     const auto ntp_of = [&](unsigned i) {
       return rte_pktmbuf_mtod(answers[i], const uint8_t*) + ntp_offset(is_v6(order[i]), 0);
