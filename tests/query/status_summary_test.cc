@@ -43,7 +43,11 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   EXPECT_LT(server, reference);
   EXPECT_LT(reference, traffic);
   EXPECT_LT(traffic, answers);
-  EXPECT_LT(answers, processing);
+  const size_t auth = s.find("\nAuthentication\n");
+  const size_t interleaved = s.find("\nInterleaved mode\n");
+  EXPECT_LT(answers, auth);
+  EXPECT_LT(auth, interleaved);
+  EXPECT_LT(interleaved, processing);
   EXPECT_LT(processing, queues);
   EXPECT_LT(queues, mbufs);
   EXPECT_LT(mbufs, s.find("\nTable memory\n"));
@@ -75,7 +79,11 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   EXPECT_THAT(s, HasSubstr("  Samples            : 100 good, 0 rejected, 0 steps\n"));
   EXPECT_THAT(s, HasSubstr("  TAI offset         : 37 s\n"));
   EXPECT_THAT(s, HasSubstr("  Leap file          : /usr/share/zoneinfo/leap-seconds.list\n"));
-  EXPECT_THAT(s, HasSubstr("  Leap file expiry   : 2026-12-28T00:00:00Z (in 560 days)\n"));
+  EXPECT_THAT(s, HasSubstr("  Leap file expiry   : 2026-12-28T00:00:00Z (in 560 days)\n"
+                           "  Description        : system clock (CLOCK_REALTIME)\n"
+                           "  Servo RMS error    : 25.0 ns\n"
+                           "  Servo window       : 64 samples\n"
+                           "  Read errors        : 0\n"));
   // Traffic, with KoD by code and the top drop reasons.
   EXPECT_THAT(s, HasSubstr("  Received           : 100\n"));
   EXPECT_THAT(s, HasSubstr("  NTP answers        : 80\n"));
@@ -84,9 +92,18 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   EXPECT_THAT(s, HasSubstr("  Dropped            : 10\n"
                            "    not_our_address  : 8 (80.0%)\n"
                            "    ntp_mode_private : 2 (20.0%)\n"));
-  // Answers, processing time, queues, mbufs.
+  // Answers, authentication, interleaved mode, processing time, queues, mbufs.
   EXPECT_THAT(s, HasSubstr("  By version         : v1 0, v2 0, v3 5, v4 75\n"));
   EXPECT_THAT(s, HasSubstr("  By mode            : client 78, symmetric_active 2, ntpv1 0\n"));
+  EXPECT_THAT(s, HasSubstr("Authentication\n"
+                           "  Keys               : 2\n"
+                           "  Signed answers     : 12\n"
+                           "  Crypto-NAKs sent   : 3\n"
+                           "  Signing failures   : 0\n"));
+  EXPECT_THAT(s, HasSubstr("Interleaved mode\n"
+                           "  Enabled            : yes, 65536 records per worker\n"
+                           "  Interleaved answers: 20 (25.0% of NTP answers)\n"
+                           "  Misses             : 1 (record gone: basic answer)\n"));
   EXPECT_THAT(s, HasSubstr("  Answers timed      : 80\n"));
   EXPECT_THAT(s, HasSubstr("  Median (p50)       : 250.0 ns\n"));
   EXPECT_THAT(s, HasSubstr("  p99                : 500.0 ns\n"));
@@ -99,6 +116,36 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   // Every key of the fixture is known: nothing falls through to raw lines.
   EXPECT_THAT(s, Not(HasSubstr("_s ")));
   EXPECT_THAT(s, Not(HasSubstr("kod_sent")));
+}
+
+TEST(StatusSummary, AuthAndInterleavedWithoutKeysOrTraffic) {
+  // No keys, interleaved mode off, and no traffic group to take a share of.
+  const std::string s = summary_of(
+      R"({"auth": {"keys": 0, "signed_answers": 0, "crypto_naks": 0, "sign_failures": 0},
+          "interleaved": {"enabled": false, "table_entries": 0, "answers": 0, "misses": 0, "evicted": 4}})");
+  EXPECT_EQ(s,
+            "Authentication\n"
+            "  Keys               : none\n"
+            "  Signed answers     : 0\n"
+            "  Crypto-NAKs sent   : 0\n"
+            "  Signing failures   : 0\n"
+            "\n"
+            "Interleaved mode\n"
+            "  Enabled            : no\n"
+            "  Interleaved answers: 0\n"
+            "  Misses             : 0 (record gone: basic answer)\n"
+            "  evicted            : 4\n");
+}
+
+TEST(StatusSummary, ReadErrorsNameTheLastOne) {
+  const std::string s = summary_of(
+      R"({"reference": {"source": "phc", "holdover_s": 2.5, "source_errors": 3,
+                        "last_error": "/dev/ptp0: PTP_SYS_OFFSET_EXTENDED: Input/output error"}})");
+  EXPECT_EQ(s,
+            "Reference\n"
+            "  Source             : phc\n"
+            "  Last sample        : 2.500 s ago\n"
+            "  Read errors        : 3 (last: /dev/ptp0: PTP_SYS_OFFSET_EXTENDED: Input/output error)\n");
 }
 
 TEST(StatusSummary, MissingFieldsAreLeftOutNotInvented) {

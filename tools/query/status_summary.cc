@@ -212,7 +212,9 @@ std::string reference_group(const Json& doc, int64_t now_unix_ns) {
     }
     g.line("Leap smear", v);
   }
-  if (auto v = g.number("last_sample_age_s")) g.line("Last sample", format_double("%.3f s ago", *v));
+  const auto sample_age = g.number("last_sample_age_s");
+  const auto holdover = g.number("holdover_s");  // the same age, taken with the last model: shown if it is all there is
+  if (sample_age || holdover) g.line("Last sample", format_double("%.3f s ago", sample_age ? *sample_age : *holdover));
   const auto samples = g.scalar("samples");
   const auto rejected = g.scalar("samples_rejected");
   const auto steps = g.scalar("steps");
@@ -236,6 +238,17 @@ std::string reference_group(const Json& doc, int64_t now_unix_ns) {
       }
     }
     g.line("Leap file expiry", text);
+  }
+  // The reference and the servo following it (docs/clock.md).
+  g.line_if("Description", g.string("description"));
+  if (auto v = g.number("error_s")) g.line("Servo RMS error", duration_text(*v));
+  if (auto v = g.number("window")) g.line("Servo window", format_double("%.0f samples", *v));
+  const auto errors = g.scalar("source_errors");
+  const auto last_error = g.string("last_error");
+  if (errors || (last_error && !last_error->empty())) {
+    std::string v = errors.value_or("?");
+    if (last_error && !last_error->empty()) v += " (last: " + *last_error + ")";
+    g.line("Read errors", v);
   }
   g.leftovers();
   return g.render();
@@ -306,6 +319,49 @@ std::string answers_group(const Json& doc) {
     g.line("By version", text.empty() ? "none" : text);
   }
   if (const Json* v = g.take("by_mode")) g.line("By mode", value_text(*v));
+  g.leftovers();
+  return g.render();
+}
+
+// [auth]: the keys loaded and what became of MACed requests. Signed
+// answers and crypto-NAKs (a 4-byte MAC of zero: unknown key id or wrong
+// MAC) are NTP answers too; a signing failure is an answer withheld
+// (docs/authentication.md).
+std::string auth_group(const Json& doc) {
+  Group g("Authentication", member(doc, "auth"));
+  if (auto v = g.number("keys")) g.line("Keys", *v == 0 ? "none" : format_double("%.0f", *v));
+  g.line_if("Signed answers", g.scalar("signed_answers"));
+  g.line_if("Crypto-NAKs sent", g.scalar("crypto_naks"));
+  g.line_if("Signing failures", g.scalar("sign_failures"));
+  g.leftovers();
+  return g.render();
+}
+
+// Interleaved mode: whether it is on, and the share of NTP answers it gave
+// (`traffic.ntp_answers` counts both kinds).
+std::string interleaved_group(const Json& doc) {
+  Group g("Interleaved mode", member(doc, "interleaved"));
+  const auto enabled = g.boolean("enabled");
+  const auto entries = g.number("table_entries");
+  if (enabled) {
+    std::string v = *enabled ? "yes" : "no";
+    if (*enabled && entries) v += format_double(", %.0f records per worker", *entries);
+    g.line("Enabled", v);
+  } else if (entries) {
+    g.line("Records per worker", format_double("%.0f", *entries));
+  }
+  if (auto answers = g.number("answers")) {
+    std::string v = format_double("%.0f", *answers);
+    const Json* traffic = member(doc, "traffic");
+    if (traffic && traffic->is_object()) {
+      const auto it = traffic->find("ntp_answers");
+      if (it != traffic->end() && it->is_number() && it->get<double>() > 0) {
+        v += format_double(" (%.1f%% of NTP answers)", 100.0 * *answers / it->get<double>());
+      }
+    }
+    g.line("Interleaved answers", v);
+  }
+  if (auto v = g.scalar("misses")) g.line("Misses", *v + " (record gone: basic answer)");
   g.leftovers();
   return g.render();
 }
@@ -414,11 +470,14 @@ Result<StatusJson> parse_status_document(std::string_view body) {
 }
 
 std::string summarize_status(const StatusJson& status, int64_t now_unix_ns) {
-  static constexpr const char* kKnown[] = {"server", "reference", "traffic", "answers", "kod",
-                                           "drops",  "processing_time_s", "queues", "mbufs", "table_memory"};
+  static constexpr const char* kKnown[] = {"server", "reference",         "traffic", "answers", "kod",
+                                           "drops",  "auth",              "interleaved", "processing_time_s",
+                                           "queues", "mbufs",             "table_memory"};
   std::vector<std::string> parts = {
-      server_group(status),  reference_group(status, now_unix_ns), traffic_group(status), answers_group(status),
-      processing_group(status), queues_group(status), mbufs_group(status), table_memory_group(status),
+      server_group(status),      reference_group(status, now_unix_ns), traffic_group(status),
+      answers_group(status),     auth_group(status),                   interleaved_group(status),
+      processing_group(status),  queues_group(status),                 mbufs_group(status),
+      table_memory_group(status),
   };
   // Groups this version does not know: shown as they come.
   for (const auto& [k, v] : status.items()) {
