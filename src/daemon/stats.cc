@@ -359,6 +359,9 @@ std::string render_metrics(const StatsSnapshot& s) {
   e.family("tachyon_leap_file_expiry_timestamp_seconds", "gauge",
            "Expiry of the leap-seconds file in use, Unix time (0: no file).");
   e.sample("tachyon_leap_file_expiry_timestamp_seconds", "", static_cast<double>(c.leap_file_expiry_unix));
+  e.family("tachyon_leap_next_timestamp_seconds", "gauge",
+           "Unix time of 00:00:00 UTC right after the next leap second the leap-seconds file lists (0: none).");
+  e.sample("tachyon_leap_next_timestamp_seconds", "", static_cast<double>(c.next_leap_unix));
   return e.str();
 }
 
@@ -397,6 +400,10 @@ std::string render_status(const StatsSnapshot& s) {
   j["reference"]["holdover_s"] = static_cast<double>(c.holdover_ns) * 1e-9;
   j["reference"]["source_errors"] = c.source_errors;
   j["reference"]["last_error"] = c.last_error;
+  // The next leap second the file lists: "insert" or "delete", and the
+  // midnight UTC that ends its day.
+  j["reference"]["next_leap"] = c.next_leap_step > 0 ? "insert" : c.next_leap_step < 0 ? "delete" : "none";
+  j["reference"]["next_leap_utc"] = iso8601(c.next_leap_unix);
 
   uint64_t received = 0, sent = 0, answers = 0, kod = 0, control = 0, arp = 0, nd = 0, icmp = 0, icmpv6 = 0,
            refused = 0, hw = 0, dropped = 0, leaks = 0;

@@ -48,6 +48,8 @@ TEST(ClockControl, InsertedLeapIsAppliedAtExactly235960AndAnnouncedTheDayBefore)
   run_for(rig, 20 * kNs);
   EXPECT_EQ(rig.header().li, 1) << "LI=1 during the last day before the leap";
   EXPECT_EQ(rig.control->status().leap, core::Leap::kInsert);
+  EXPECT_EQ(rig.control->status().next_leap_unix, kLeap) << "the next leap, for /status and /metrics";
+  EXPECT_EQ(rig.control->status().next_leap_step, +1);
   EXPECT_EQ(rig.count_events("leap second announced: 23:59:60 inserted at the end of 2030-06-30"), 1u);
   EXPECT_FALSE(rig.control->next_boundary_in_ns(kPeriodNs).has_value());
 
@@ -72,6 +74,8 @@ TEST(ClockControl, InsertedLeapIsAppliedAtExactly235960AndAnnouncedTheDayBefore)
   rig.osc.advance_to(event_tai + 1'000'000'500);
   EXPECT_NEAR(rig.error_ns(served(rig.osc.now())), 0, 300) << "00:00:00.0000005";
   EXPECT_EQ(rig.control->status().tai_offset_s, 38);
+  EXPECT_EQ(rig.control->status().next_leap_unix, 0) << "no leap after it in the table";
+  EXPECT_EQ(rig.control->status().next_leap_step, 0);
   run_for(rig, 5 * kNs);
   EXPECT_NEAR(rig.error_ns(served(rig.osc.now())), 0, 300);
   EXPECT_EQ(rig.control->status().steps, 0u);
@@ -84,6 +88,8 @@ TEST(ClockControl, DeletedLeapSkips235959) {
   Rig rig(-60, 1.0, 100, 4, event_tai - 30 * kNs, o, table(36));
   run_for(rig, 20 * kNs);
   EXPECT_EQ(rig.header().li, 2);
+  EXPECT_EQ(rig.control->status().next_leap_unix, kLeap);
+  EXPECT_EQ(rig.control->status().next_leap_step, -1);
   rig.osc.advance_to(event_tai - 30'000'000);
   rig.update();
   for (const int64_t at : {int64_t{-1000}, int64_t{1000}, int64_t{60'000'000}}) {

@@ -31,6 +31,8 @@ StatsSnapshot fixture() {
   s.clock.error_ns = 25;
   s.clock.holdover_ns = 2'500'000'000;
   s.clock.source_errors = 3;
+  s.clock.next_leap_unix = 1'909'094'400;  // 2030-07-01T00:00:00Z
+  s.clock.next_leap_step = +1;
   s.workers.resize(2);
   s.workers[0].rx_packets = 100;
   s.workers[0].tx_packets = 90;
@@ -124,6 +126,7 @@ TEST(Metrics, CountersCarryPerQueueValuesAndLabels) {
   EXPECT_DOUBLE_EQ(m.at("tachyon_reference_error_seconds"), 25e-9);
   EXPECT_DOUBLE_EQ(m.at("tachyon_reference_holdover_seconds"), 2.5);
   EXPECT_EQ(m.at("tachyon_reference_errors_total"), 3);
+  EXPECT_EQ(m.at("tachyon_leap_next_timestamp_seconds"), 1'909'094'400);
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {
@@ -210,6 +213,8 @@ TEST(Status, DocumentHasTheFieldsToolsRead) {
   EXPECT_EQ(j["reference"]["state"], "synchronized");
   EXPECT_EQ(j["reference"]["refid"], "192.0.2.99");
   EXPECT_EQ(j["reference"]["leap"], "insert");
+  EXPECT_EQ(j["reference"]["next_leap"], "insert");
+  EXPECT_EQ(j["reference"]["next_leap_utc"], "2030-07-01T00:00:00Z");
   EXPECT_EQ(j["traffic"]["ntp_answers"], 87);
   EXPECT_EQ(j["traffic"]["kod_sent"], 3);
   EXPECT_EQ(j["traffic"]["dropped"], 10);

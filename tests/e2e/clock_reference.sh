@@ -12,7 +12,8 @@
 #   - source = "nic" on a port that cannot read its clock: start-up refused, clearly
 #   - PHC: fallback PRECISE -> EXTENDED, synchronized, holdover (dispersion
 #     grows), alarm (LI=3, stratum 16), recovery, a step of the PHC
-#   - a leap second inserted and one deleted, at 23:59:60 (a test leap file)
+#   - a leap second inserted and one deleted, at 23:59:60 (a test leap file),
+#     each named ahead in /status and /metrics
 #   - the leap smear, half-way (LI=0, refid 254.x.y.z, 0.25 s behind, /status)
 # Exit status: 0 all passed, 1 a check failed, 77 (skip) without root or `ip netns`.
 # shellcheck source-path=SCRIPTDIR/../..
@@ -282,6 +283,20 @@ leap_file = \"$tmp/leap.list\""
   if ! start_tachyond LD_PRELOAD="$fake" FAKE_PTP_CONTROL="$control"; then
     fail "tachyond (leap $kind) did not start"
     return
+  fi
+  # The leap comes in 8 s: /status and /metrics name it ahead.
+  local next want
+  want="$([ "$kind" = inserted ] && echo insert || echo delete) 2030-07-01T00:00:00Z $leap.0"
+  next=$(ip netns exec "$NETNS_SRV" python3 -c '
+import json, urllib.request
+r = json.load(urllib.request.urlopen("http://127.0.0.1:9123/status", timeout=5))["reference"]
+m = urllib.request.urlopen("http://127.0.0.1:9123/metrics", timeout=5).read().decode()
+g = [l.split()[1] for l in m.splitlines() if l.startswith("tachyon_leap_next_timestamp_seconds ")]
+print(r["next_leap"], r["next_leap_utc"], float(g[0]) if g else "-")' 2>&1)
+  if [ "$next" = "$want" ]; then
+    pass "leap second $kind: /status and /metrics name it ahead ($next)"
+  else
+    fail "leap second $kind: /status next_leap, next_leap_utc, /metrics: expected '$want', got '$next'"
   fi
   client ping -c 1 -W 1 "$NETNS_SERVER_V4" >/dev/null 2>&1
   out=$(probe --count 56 --interval 0.2)

@@ -80,6 +80,7 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   EXPECT_THAT(s, HasSubstr("  TAI offset         : 37 s\n"));
   EXPECT_THAT(s, HasSubstr("  Leap file          : /usr/share/zoneinfo/leap-seconds.list\n"));
   EXPECT_THAT(s, HasSubstr("  Leap file expiry   : 2026-12-28T00:00:00Z (in 560 days)\n"
+                           "  Next leap second   : none in the leap file\n"
                            "  Description        : system clock (CLOCK_REALTIME)\n"
                            "  Servo RMS error    : 25.0 ns\n"
                            "  Servo window       : 64 samples\n"
@@ -135,6 +136,19 @@ TEST(StatusSummary, AuthAndInterleavedWithoutKeysOrTraffic) {
             "  Interleaved answers: 0\n"
             "  Misses             : 0 (record gone: basic answer)\n"
             "  evicted            : 4\n");
+}
+
+TEST(StatusSummary, NextLeapSecondAsTheLogSaysIt) {
+  // kNow is 2025-06-15T15:06:40Z.
+  EXPECT_THAT(summary_of(R"({"reference": {"next_leap": "insert", "next_leap_utc": "2025-07-01T00:00:00Z"}})"),
+              HasSubstr("  Next leap second   : 23:59:60 inserted at the end of 2025-06-30 (in 15 days)\n"));
+  EXPECT_THAT(summary_of(R"({"reference": {"next_leap": "delete", "next_leap_utc": "2025-06-16T00:00:00Z"}})"),
+              HasSubstr("  Next leap second   : 23:59:59 deleted at the end of 2025-06-15 (in 8h 53m)\n"));
+  // Past (the status was taken just before it), or a kind this version does not know.
+  EXPECT_THAT(summary_of(R"({"reference": {"next_leap": "insert", "next_leap_utc": "2025-01-01T00:00:00Z"}})"),
+              HasSubstr("  Next leap second   : 23:59:60 inserted at the end of 2024-12-31\n"));
+  EXPECT_THAT(summary_of(R"({"reference": {"next_leap": "smear", "next_leap_utc": "2025-07-01T00:00:00Z"}})"),
+              HasSubstr("  Next leap second   : smear 2025-07-01T00:00:00Z\n"));
 }
 
 TEST(StatusSummary, ReadErrorsNameTheLastOne) {

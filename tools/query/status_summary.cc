@@ -78,6 +78,30 @@ std::optional<int64_t> parse_utc(const std::string& s) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+// "insert" and "2030-07-01T00:00:00Z" (the midnight that ends the leap's
+// day) -> "23:59:60 inserted at the end of 2030-06-30 (in 220 days)", as
+// tachyond's log says it.
+std::string next_leap_text(const std::string& kind, const std::string& utc, int64_t now_unix_ns) {
+  const auto end = parse_utc(utc);
+  if (kind == "none" || !end || (kind != "insert" && kind != "delete")) {
+    return kind == "none" ? "none in the leap file" : kind + (utc.empty() ? "" : " " + utc);
+  }
+  const time_t day = static_cast<time_t>(*end - 86400);
+  std::tm tm{};
+  gmtime_r(&day, &tm);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+  std::string out = kind == "insert" ? "23:59:60 inserted" : "23:59:59 deleted";
+  out += std::string(" at the end of ") + date;
+  const int64_t seconds = *end - now_unix_ns / core::kNanosPerSecond;
+  if (seconds >= 86400) {
+    out += " (in " + std::to_string(seconds / 86400) + " days)";
+  } else if (seconds > 0) {
+    out += " (in " + std::to_string(seconds / 3600) + "h " + std::to_string(seconds / 60 % 60) + "m)";
+  }
+  return out;
+}
+
 // The lines of one group. Reading a key marks it shown; whatever is left
 // at the end is printed generically, so new fields appear unasked.
 class Group {
@@ -239,6 +263,9 @@ std::string reference_group(const Json& doc, int64_t now_unix_ns) {
     }
     g.line("Leap file expiry", text);
   }
+  const auto next_leap = g.string("next_leap");
+  const auto next_leap_utc = g.string("next_leap_utc");
+  if (next_leap) g.line("Next leap second", next_leap_text(*next_leap, next_leap_utc.value_or(""), now_unix_ns));
   // The reference and the servo following it (docs/clock.md).
   g.line_if("Description", g.string("description"));
   if (auto v = g.number("error_s")) g.line("Servo RMS error", duration_text(*v));
