@@ -18,7 +18,8 @@
 # ratio is the capacity ratio), once sent as they fall due (bursts of one
 # or two). Writes the JSON results and docs/perf/memif.png. Tunables
 # (environment): START_RATE (500k), MULTIPLIER (1.25), STEP (2 s), BISECT
-# (3), MAX_LOSS (0.1 %), SAME_RATE (auto: 90 % of the smaller maximum),
+# (3), MAX_LOSS (0.1 %), LOSS_RETRIES (1: a failed step is run again once
+# and fails only if both runs do; tachyon-gen --loss-retries), SAME_RATE (auto: 90 % of the smaller maximum),
 # SAME_SECONDS (6), SAME_REPEAT (3), SAME_BURSTS ("32 1"),
 # SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf), HUGEPAGES (1 as root: the
 # servers and tachyon-gen on 2 MiB hugepages, as a production server runs,
@@ -39,6 +40,7 @@ start_rate=${START_RATE:-500k}
 multiplier=${MULTIPLIER:-1.25}
 step=${STEP:-2}
 bisect=${BISECT:-3}
+loss_retries=${LOSS_RETRIES:-1}
 max_loss=${MAX_LOSS:-0.1}
 server_cpu=${SERVER_CPU:-0}
 gen_cpu=${GEN_CPU:-1}
@@ -123,14 +125,14 @@ ramp() {  # NAME SOCKET JSON [generator options...]: one ramp against the server
   shift 3
   echo "--- $name ---"
   "$gen" -d "net_memif0,role=client,socket=$sock" -s 192.0.2.1 --cpus "$gen_cpu" \
-    --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" --bisect "$bisect" \
+    --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" --bisect "$bisect" --loss-retries "$loss_retries" \
     --max-loss "$max_loss" --warmup 0.5 --yield-us 0 --file-prefix "memif_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
 }
 
-echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $HUGEPAGES_NOTE"
+echo "memif benchmark: servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps, a failed step run again $loss_retries time(s); DPDK on $HUGEPAGES_NOTE"
 
 # 1. tachyond: worker and control thread on SERVER_CPU (the control thread
 #    sleeps 100 ms between clock updates).

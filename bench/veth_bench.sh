@@ -14,7 +14,10 @@
 # saturation, the processing time the answers state) and the ratio
 # tachyond/chronyd against the 4x target; writes the JSON results and
 # docs/perf/veth.png. Tunables (environment): START_RATE (20k), MULTIPLIER
-# (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), PMD (tachyond's:
+# (1.25), STEP (2 s), BISECT (3), MAX_LOSS (0.1 %), LOSS_RETRIES (1: a
+# failed step is run again once, for both servers, and fails only if both
+# runs do: one stall of this VM's CPUs otherwise ends a ramp early;
+# tachyon-gen --loss-retries), PMD (tachyond's:
 # af_xdp or af_packet), GEN_PMD (the generator's, default PMD), SERVER_CPU
 # (0), GEN_CPU (1), OUT (docs/perf), REPEAT (1: that many pairs of ramps,
 # each in fresh namespaces, then every pair's ratio and their median; the
@@ -41,6 +44,7 @@ start_rate=${START_RATE:-20k}
 multiplier=${MULTIPLIER:-1.25}
 step=${STEP:-2}
 bisect=${BISECT:-3}
+loss_retries=${LOSS_RETRIES:-1}
 max_loss=${MAX_LOSS:-0.1}
 pmd=${PMD:-af_xdp}
 gen_pmd=${GEN_PMD:-$pmd}
@@ -131,7 +135,7 @@ ramp() {  # NAME JSON [GENERATOR ARGS...]: one ramp against 192.0.2.1 from the c
   echo "--- $name ---"
   ip netns exec "$NETNS_CLI" "$gen" -d "$(device "$gen_pmd" "$NETNS_CLI_IF")" -s "$NETNS_SERVER_V4" --source 192.0.2.128/25 \
     --cpus "$gen_cpu" --ramp --start-rate "$start_rate" --multiplier "$multiplier" --step "$step" \
-    --bisect "$bisect" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" --json "$json" -q "$@" &
+    --bisect "$bisect" --loss-retries "$loss_retries" --max-loss "$max_loss" --warmup 1 --file-prefix "veth_bench_gen_$$" "${HUGEPAGES_ARGS[@]}" --json "$json" -q "$@" &
   gen_pid=$!
   wait "$gen_pid"
   gen_pid=
@@ -155,7 +159,7 @@ stop_server() {
   server_pid=
 }
 
-echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps; DPDK on $HUGEPAGES_NOTE"
+echo "veth benchmark (tachyond on $pmd, tachyon-gen on $gen_pmd): servers on CPU $server_cpu, tachyon-gen on CPU $gen_cpu; ramp from $start_rate/s x$multiplier, $step s steps, $bisect bisection steps, a failed step run again $loss_retries time(s); DPDK on $HUGEPAGES_NOTE"
 # One pair of ramps (tachyond, then chronyd) in fresh namespaces; results
 # in $tmp/tachyond-N.json and $tmp/chronyd-N.json.
 pair() {  # N

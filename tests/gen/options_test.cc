@@ -53,7 +53,7 @@ TEST(Options, EverythingGiven) {
   auto o = parse({"-d", "0000:3b:00.0", "-s", "2001:db8::1", "--source", "2001:db8::8000/113", "--clients", "100",
                   "--source-ports", "2000-3000", "--mix", "v4=9,v3+sym=1", "--ramp", "--start-rate", "20k",
                   "--multiplier", "1.25", "--step", "1.5", "--max-loss", "0.5", "--max-rate", "1.5M", "--bisect", "3",
-                  "--cpus", "2-4,7", "--main-cpu", "0", "--vlan", "100", "--server-mac", "02:00:00:00:00:01",
+                  "--loss-retries", "1", "--cpus", "2-4,7", "--main-cpu", "0", "--vlan", "100", "--server-mac", "02:00:00:00:00:01",
                   "--timeout", "0.05", "--max-offset", "0.5", "--reject-unsync", "--json", "-", "-q", "--eal=--foo",
                   "--eal=--bar"});
   ASSERT_TRUE(o);
@@ -67,6 +67,7 @@ TEST(Options, EverythingGiven) {
   EXPECT_EQ(o->ramp_options.max_loss_pct, 0.5);
   EXPECT_EQ(o->ramp_options.max_rate, 1.5e6);
   EXPECT_EQ(o->ramp_options.bisect, 3u);
+  EXPECT_EQ(o->ramp_options.loss_retries, 1u);
   EXPECT_EQ(o->step_s, 1.5);
   EXPECT_EQ(o->cpus, (std::vector<uint32_t>{2, 3, 4, 7}));
   EXPECT_EQ(o->main_cpu, 0u);
@@ -92,6 +93,7 @@ TEST(Options, UsageErrorsExitTwo) {
       {"-d", "x", "-s", "192.0.2.1", "--cpus", "3-1"},
       {"-d", "x", "-s", "192.0.2.1", "--multiplier", "1"},
       {"-d", "x", "-s", "192.0.2.1", "--max-loss", "101"},
+      {"-d", "x", "-s", "192.0.2.1", "--loss-retries", "11"},
       {"-d", "x", "-s", "192.0.2.1", "--timeout", "0"},
       {"-d", "x", "-s", "192.0.2.1", "--source-ports", "5-4"},
       {"-d", "x", "-s", "192.0.2.1", "--server-mac", "01:00:5e:00:00:01"},  // multicast

@@ -159,6 +159,65 @@ TEST(RatePlan, AStepMissedOnceByAStallIsRunAgainAndTheRampGoesOn) {
   EXPECT_EQ(*plan.max_loss_free_rate(), 8000);
 }
 
+TEST(RatePlan, WithLossRetriesAStepLostToAStallIsRunAgainAndTheRampGoesOn) {
+  // The server takes 10k/s; at 4000/s a stall of a CPU loses 5 % of the
+  // step once. Without loss retries the ramp ends there; with one, 4000
+  // is run again, passes, and the ramp finds the server's limit, where
+  // the failure repeats and the bisection starts.
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.bisect = 1;
+  const auto stall_once = [](bool& stalled) {
+    return [&stalled](const PlannedStep& step) {
+      StepOutcome out = simulate(step.rate, 10000);
+      if (step.rate == 4000 && !stalled) {
+        stalled = true;
+        out.failed_pct = 5;
+      }
+      return out;
+    };
+  };
+  bool stalled = false;
+  RatePlan plain = RatePlan::ramp(o);
+  EXPECT_EQ(rates_of(run_with(plain, stall_once(stalled))),
+            (std::vector<double>{1000, 2000, 4000, std::sqrt(2000.0 * 4000.0)}));
+  EXPECT_EQ(*plain.max_loss_free_rate(), std::sqrt(2000.0 * 4000.0));
+
+  o.loss_retries = 1;
+  stalled = false;
+  RatePlan plan = RatePlan::ramp(o);
+  const std::vector<PlannedStep> steps = run_with(plan, stall_once(stalled));
+  const double mid = std::sqrt(8000.0 * 16000.0);
+  EXPECT_EQ(rates_of(steps), (std::vector<double>{1000, 2000, 4000, 4000, 8000, 16000, 16000, mid, mid}));
+  EXPECT_EQ(steps[3].kind, StepKind::kRetry);  // 4000 once more: passed
+  EXPECT_EQ(steps[6].kind, StepKind::kRetry);  // 16000 once more: failed again, so the bisection starts
+  EXPECT_EQ(steps[7].kind, StepKind::kBisect);
+  EXPECT_EQ(steps[8].kind, StepKind::kRetry);  // the bisection step failed too: once more, then over
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 8000);
+}
+
+TEST(RatePlan, LossRetriesAreCountedPerRate) {
+  // Two retries: a rate that fails three times in a row fails; one that
+  // fails twice and then passes passes, and the next rate has its two
+  // retries again.
+  RampOptions o;
+  o.start_rate = 1000;
+  o.multiplier = 2;
+  o.loss_retries = 2;
+  RatePlan plan = RatePlan::ramp(o);
+  int runs_of_2000 = 0;
+  const std::vector<double> rates = rates_of(run_with(plan, [&](const PlannedStep& step) {
+    StepOutcome out = simulate(step.rate, 3000);
+    if (step.rate == 2000 && ++runs_of_2000 <= 2) out.failed_pct = 1;
+    return out;
+  }));
+  EXPECT_EQ(rates, (std::vector<double>{1000, 2000, 2000, 2000, 4000, 4000, 4000}));
+  EXPECT_EQ(plan.stop_reason(), StopReason::kLoss);
+  EXPECT_EQ(*plan.max_loss_free_rate(), 2000);
+}
+
 TEST(RatePlan, StepsShortOfTheirRateGoOnWhileTheLoadStillGrows) {
   // Stalls of the generator's CPU cost every step 10 % of its rate: the
   // server still gets more at each step, so the ramp runs into its

@@ -73,6 +73,7 @@ TEST(Report, TableAndJsonCarryTheFigures) {
   info.server = "192.0.2.1";
   info.ramp = true;
   info.ramp_options.start_rate = 1000;
+  info.ramp_options.loss_retries = 1;
   const std::vector<StepResult> steps = {make_result(1, StepKind::kRamp, 1000, sample_step(), kHz, false, 1.0)};
   const RunSummary summary = summarize(steps, StopReason::kLoss);
 
@@ -88,6 +89,9 @@ TEST(Report, TableAndJsonCarryTheFigures) {
   const nlohmann::json j = to_json(info, steps, summary);
   EXPECT_EQ(j["tool"], "tachyon-gen");
   EXPECT_EQ(j["config"]["mode"], "ramp");
+  EXPECT_EQ(j["config"]["ramp"]["loss_retries"], 1);
+  EXPECT_EQ(j["config"]["ramp"]["generator_retries"], 2);
+  EXPECT_THAT(format_header(info), HasSubstr(", a failed step run again up to 1 time;"));
   ASSERT_EQ(j["steps"].size(), 1u);
   const auto& s = j["steps"][0];
   EXPECT_EQ(s["sent"], 1000);

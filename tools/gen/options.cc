@@ -183,6 +183,12 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
       ->capture_default_str()
       ->check(CLI::Range(0, 10))
       ->group(load);
+  app.add_option("--loss-retries", o.ramp_options.loss_retries,
+                 "ramp: a step that failed is run again this many times at the same rate, and fails only if every "
+                 "run does (one stall of a virtual machine's CPU can lose a step's requests)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10))
+      ->group(load);
   app.add_option("-t,--duration", o.duration_s, "seconds: length of a fixed-rate run (default 10), bound on a ramp")
       ->group(load);
   app.add_option("-n,--count", o.count, "stop after sending this many requests")->group(load);

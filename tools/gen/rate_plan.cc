@@ -18,6 +18,7 @@ RatePlan RatePlan::ramp(const RampOptions& options) {
   p.ramp_ = true;
   p.bisect_left_ = options.bisect;
   p.retries_left_ = options.generator_retries;
+  p.loss_retries_left_ = options.loss_retries;
   return p;
 }
 
@@ -39,6 +40,11 @@ std::optional<PlannedStep> RatePlan::next() {
 
   const StepOutcome& last = outcomes_.back();
   const bool ok = passed(last);
+  if (!ok && loss_retries_left_ > 0) {  // lost to a stall, or the server's limit? Once more, to know.
+    --loss_retries_left_;
+    planned_.push_back({last.offered_rate, StepKind::kRetry});
+    return planned_.back();
+  }
   if (ok && last.back_pressure) return retry_or_stop(last, StopReason::kBackPressure);
   if (ok && last.generator_limited) {
     // Short of its rate: the generator's limit only if the load stopped
@@ -47,6 +53,7 @@ std::optional<PlannedStep> RatePlan::next() {
     if (bisecting_ || last.sent_rate <= best_sent_ * growth) return retry_or_stop(last, StopReason::kGeneratorLimit);
   }
   retries_left_ = options_.generator_retries;
+  loss_retries_left_ = options_.loss_retries;
   if (ok) {
     best_sent_ = std::max(best_sent_, last.sent_rate);
     good_ = std::max(good_, last.offered_rate);

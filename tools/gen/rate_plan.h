@@ -20,7 +20,12 @@
 // loaded harder and the ramp goes on. A step that passed while the port
 // refused requests (back pressure: over memif, a saturated server's ring
 // is full, and nothing is lost) ends the ramp at the server's limit, after
-// the same retries (the server's CPU can stall too). Limits of the whole
+// the same retries (the server's CPU can stall too). With loss_retries, a
+// step that failed is run again at the same rate up to that many times, and
+// counts as failed only if every run of it failed: on a virtual machine one
+// stall of either CPU for tens of milliseconds loses a whole step's margin,
+// and ends a ramp far below what the server sustains (a retry that passed
+// sent that rate for a whole step without loss). Limits of the whole
 // run (duration, count, Ctrl-C) are the caller's: it simply stops asking
 // for steps.
 //
@@ -60,6 +65,7 @@ struct RampOptions {
   unsigned bisect = 0;
   unsigned max_steps = 64;
   unsigned generator_retries = 2;  // a short or pushed-back step is run again this often before the ramp ends
+  unsigned loss_retries = 0;       // a failed step is run again this often before it counts as failed
 };
 
 struct PlannedStep {
@@ -107,6 +113,7 @@ class RatePlan {
   bool bisecting_ = false;
   unsigned bisect_left_ = 0;
   unsigned retries_left_ = 0;  // for the current rate
+  unsigned loss_retries_left_ = 0;  // for the current rate
   double best_sent_ = 0;       // highest sent rate of a step that passed
   double good_ = 0;  // highest offered rate that passed
   double bad_ = 0;   // lowest offered rate that failed

@@ -98,6 +98,10 @@ std::string format_header(const RunInfo& info) {
                        info.ramp_options.max_loss_pct);
     if (info.ramp_options.max_rate > 0) h += ", up to " + human_rate(info.ramp_options.max_rate) + "/s";
     if (info.ramp_options.bisect) h += ", " + std::to_string(info.ramp_options.bisect) + " bisection steps";
+    if (info.ramp_options.loss_retries) {
+      h += ", a failed step run again up to " + std::to_string(info.ramp_options.loss_retries) +
+           (info.ramp_options.loss_retries == 1 ? " time" : " times");
+    }
   } else {
     h += "\n  fixed rate " + (info.rate > 0 ? human_rate(info.rate) + "/s" : std::string("max"));
   }
@@ -257,7 +261,9 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
                       {"step_s", info.step_s},
                       {"max_loss_pct", info.ramp_options.max_loss_pct},
                       {"max_rate", info.ramp_options.max_rate > 0 ? json(info.ramp_options.max_rate) : json(nullptr)},
-                      {"bisect", info.ramp_options.bisect}};
+                      {"bisect", info.ramp_options.bisect},
+                      {"generator_retries", info.ramp_options.generator_retries},
+                      {"loss_retries", info.ramp_options.loss_retries}};
   } else {
     config["rate"] = info.rate > 0 ? json(info.rate) : json("max");
   }
