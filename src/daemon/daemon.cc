@@ -238,6 +238,7 @@ Status Daemon::start() {
   auto auth_policy = load_auth(c.auth);
   if (!auth_policy) return auth_policy.status();
   auth_keys_.store(static_cast<uint32_t>(auth_policy.value()->keys.size()));
+  auth_required_.store(auth_policy.value()->required);
   auth_ = std::make_unique<core::QuiescentBox<auth::AuthPolicy>>(std::move(auth_policy.value()), c.port.queues);
   publish_control_variables();
   for (uint16_t q = 0; q < c.port.queues; ++q) {
@@ -468,10 +469,12 @@ void Daemon::reload() {
   } else {
     const std::string what = describe_keys(*next_auth.value(), next.auth);
     const auto count = static_cast<uint32_t>(next_auth.value()->keys.size());
+    const bool required = next_auth.value()->required;
     if (!auth_->replace(std::move(next_auth.value()))) {
       spdlog::warn("reload: a worker did not pass a quiescent point in time; the old keys are kept in memory");
     }
     auth_keys_.store(count);
+    auth_required_.store(required);
     config_.auth = next.auth;
     spdlog::info("reload: auth: {}", what);
   }
@@ -601,6 +604,7 @@ StatsSnapshot Daemon::stats_snapshot() const {
   s.clock = clock_status();
   for (const auto& c : counters_) s.workers.push_back(dp::snapshot(*c));
   s.auth_keys = auth_keys_.load();
+  s.auth_required = auth_required_.load();
   s.interleave_entries = interleave_.empty() ? 0 : interleave_.front()->entries();
   s.tsc_hz = static_cast<double>(dp::tsc_hz());
   // Read at every scrape: khugepaged or memory pressure can split the

@@ -109,6 +109,7 @@ class Daemon {
   std::vector<std::unique_ptr<auth::MacEngine>> macs_;
   std::vector<std::unique_ptr<core::InterleaveTable>> interleave_;
   std::atomic<uint32_t> auth_keys_{0};  // keys loaded, for the stats endpoint
+  std::atomic<bool> auth_required_{false};  // the running policy's auth.require, likewise
   void publish_control_variables();
   void log_table_memory() const;
   std::unique_ptr<StatsServer> stats_server_;

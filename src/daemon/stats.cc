@@ -204,6 +204,9 @@ std::string render_metrics(const StatsSnapshot& s) {
             [](const WorkerCountersSnapshot& w) { return w.auth_failures; });
   e.family("tachyon_auth_keys", "gauge", "Symmetric keys loaded from auth.keys.");
   e.sample("tachyon_auth_keys", "", uint64_t{s.auth_keys});
+  e.family("tachyon_auth_required", "gauge",
+           "1 when auth.require is on: requests without a valid MAC get no answer; 0 otherwise.");
+  e.sample("tachyon_auth_required", "", uint64_t{s.auth_required});
   per_queue(e, s, "tachyon_interleaved_answers_total", "counter",
             "Interleaved answers (carrying the previous answer's precise transmit timestamp), per queue.",
             [](const WorkerCountersSnapshot& w) { return w.interleaved; });
@@ -462,6 +465,7 @@ std::string render_status(const StatsSnapshot& s) {
     misses += w.interleaved_misses;
   }
   j["auth"] = {{"keys", s.auth_keys},
+               {"required", s.auth_required},
                {"signed_answers", signed_answers},
                {"crypto_naks", naks},
                {"sign_failures", sign_failures}};

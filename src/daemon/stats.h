@@ -35,6 +35,7 @@ struct StatsSnapshot {
   uint64_t mbufs_total = 0;
   std::vector<std::pair<std::string, uint64_t>> nic_xstats;
   uint32_t auth_keys = 0;           // keys loaded
+  bool auth_required = false;       // auth.require: only requests with a valid MAC are answered
   uint64_t interleave_entries = 0;  // per worker; 0: interleaved mode off
   double tsc_hz = 0;                // the workers' busy time is in TSC ticks; 0: not exported
   // The workers' large tables (daemon/table_memory.h): mapped, and of

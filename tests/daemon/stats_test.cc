@@ -40,6 +40,7 @@ StatsSnapshot fixture() {
   s.workers[1].interleaved = 7;
   s.workers[1].interleaved_misses = 2;
   s.auth_keys = 5;
+  s.auth_required = true;
   s.interleave_entries = 65536;
   s.workers[0].replies[3][4] = 70;
   s.workers[0].replies[1][3] = 5;
@@ -120,6 +121,7 @@ TEST(Metrics, CountersCarryPerQueueValuesAndLabels) {
   EXPECT_EQ(m.at("tachyon_nic_xstat{name=\"weird\\\"name\"}"), 1);  // label value escaped
   EXPECT_EQ(m.at("tachyon_auth_signed_answers_total{queue=\"0\"}"), 11);
   EXPECT_EQ(m.at("tachyon_auth_keys"), 5);
+  EXPECT_EQ(m.at("tachyon_auth_required"), 1);
   EXPECT_EQ(m.at("tachyon_interleaved_answers_total{queue=\"1\"}"), 7);
   EXPECT_EQ(m.at("tachyon_interleaved_misses_total{queue=\"1\"}"), 2);
   EXPECT_EQ(m.at("tachyon_interleaved_table_entries"), 65536);
@@ -215,6 +217,8 @@ TEST(Status, DocumentHasTheFieldsToolsRead) {
   EXPECT_EQ(j["reference"]["leap"], "insert");
   EXPECT_EQ(j["reference"]["next_leap"], "insert");
   EXPECT_EQ(j["reference"]["next_leap_utc"], "2030-07-01T00:00:00Z");
+  EXPECT_EQ(j["auth"]["keys"], 5);
+  EXPECT_EQ(j["auth"]["required"], true);
   EXPECT_EQ(j["traffic"]["ntp_answers"], 87);
   EXPECT_EQ(j["traffic"]["kod_sent"], 3);
   EXPECT_EQ(j["traffic"]["dropped"], 10);

@@ -80,6 +80,7 @@ check "crypto-NAKs counted ($nak_before -> $nak_after)" test "$nak_after" -ge $(
 
 # An unauthenticated client is still answered while auth.require is false.
 check "ntpdig without a key: answered" retry dig_ok
+check "require off: tachyon_auth_required is 0" test "$(metric tachyon_auth_required)" = 0
 
 # --- SIGHUP: the keys file is re-read ---
 # Key 7 appears (SHA1); the server must sign with it after the reload.
@@ -117,6 +118,10 @@ check "require: chronyd with AES-CMAC is served" retry chrony_ok "$work/chrony.k
 dropped=$(ip netns exec "$NETNS_SRV" curl -s "http://127.0.0.1:9125/metrics" |
   awk '/^tachyon_drops_total/ && /reason="auth_(required|failed)"/ { s += $2 } END { print s + 0 }')
 check "require: the drops are counted by reason ($dropped)" test "$dropped" -ge 2
+check "require on: tachyon_auth_required is 1" test "$(metric tachyon_auth_required)" = 1
+required=$(ip netns exec "$NETNS_SRV" curl -s "http://127.0.0.1:9125/status" |
+  python3 -c 'import json, sys; a = json.load(sys.stdin)["auth"]; print(a["required"], a["keys"])')
+check "require on: /status says so, with the keys ($required)" test "$required" = "True 6"
 
 # No key material in the log (each key's text, as the fixtures hold it).
 leak=0

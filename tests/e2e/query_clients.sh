@@ -363,7 +363,7 @@ for line in '^Server$' '^  Version  *: 0.1.0$' '^  Queues  *: 1 (RSS off)$' '^Re
   '^  Leap file expiry  *: 2026-12-28T00:00:00Z (' '^  Servo window  *: 64 samples$' '^Traffic$' \
   '^  NTP answers  *: 80$' \
   '^  KoD sent  *: 0 (RATE 0, DENY 0, RSTR 0)$' '^    not_our_address  *: 8 (80.0%)$' \
-  '^  By version  *: v1 0, v2 0, v3 5, v4 75$' '^Authentication$' '^  Crypto-NAKs sent  *: 3$' \
+  '^  By version  *: v1 0, v2 0, v3 5, v4 75$' '^Authentication$' '^  MAC required  *: yes (requests without a valid MAC get no answer)$' '^  Crypto-NAKs sent  *: 3$' \
   '^  Interleaved answers *: 20 (25.0% of NTP answers)$' '^  p99  *: 500.0 ns$' \
   '^  Queue 0  *: received 100, sent 90, tx refused 0, dropped 10$' '^  In use  *: 10 of 4095 (0.2%)$' \
   '^  On huge pages  *: 2.0 MiB (50.0%)$'; do

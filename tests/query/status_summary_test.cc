@@ -98,6 +98,7 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
   EXPECT_THAT(s, HasSubstr("  By mode            : client 78, symmetric_active 2, ntpv1 0\n"));
   EXPECT_THAT(s, HasSubstr("Authentication\n"
                            "  Keys               : 2\n"
+                           "  MAC required       : yes (requests without a valid MAC get no answer)\n"
                            "  Signed answers     : 12\n"
                            "  Crypto-NAKs sent   : 3\n"
                            "  Signing failures   : 0\n"));
@@ -122,11 +123,12 @@ TEST(StatusSummary, FullDocumentIsGroupedLikeChronyc) {
 TEST(StatusSummary, AuthAndInterleavedWithoutKeysOrTraffic) {
   // No keys, interleaved mode off, and no traffic group to take a share of.
   const std::string s = summary_of(
-      R"({"auth": {"keys": 0, "signed_answers": 0, "crypto_naks": 0, "sign_failures": 0},
+      R"({"auth": {"keys": 0, "required": false, "signed_answers": 0, "crypto_naks": 0, "sign_failures": 0},
           "interleaved": {"enabled": false, "table_entries": 0, "answers": 0, "misses": 0, "evicted": 4}})");
   EXPECT_EQ(s,
             "Authentication\n"
             "  Keys               : none\n"
+            "  MAC required       : no\n"
             "  Signed answers     : 0\n"
             "  Crypto-NAKs sent   : 0\n"
             "  Signing failures   : 0\n"
