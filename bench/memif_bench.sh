@@ -19,8 +19,9 @@
 # or two). Writes the JSON results and docs/perf/memif.png. Tunables
 # (environment): START_RATE (500k), MULTIPLIER (1.25), STEP (2 s), BISECT
 # (3), MAX_LOSS (0.1 %), LOSS_RETRIES (1: a failed step is run again once
-# and fails only if both runs do; tachyon-gen --loss-retries), SAME_RATE (auto: 90 % of the smaller maximum),
-# SAME_SECONDS (6), SAME_REPEAT (3), SAME_BURSTS ("32 1"),
+# and fails only if both runs do; tachyon-gen --loss-retries), SAME_RATE
+# (auto: 90 % of the smaller maximum), SAME_SECONDS (6), SAME_REPEAT (3),
+# SAME_BURSTS ("32 1"),
 # SERVER_CPU (0), GEN_CPU (1), OUT (docs/perf), HUGEPAGES (1 as root: the
 # servers and tachyon-gen on 2 MiB hugepages, as a production server runs,
 # reserved by the script if missing and given back; 0, the default without

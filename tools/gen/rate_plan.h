@@ -112,9 +112,9 @@ class RatePlan {
   bool ramp_ = false;
   bool bisecting_ = false;
   unsigned bisect_left_ = 0;
-  unsigned retries_left_ = 0;  // for the current rate
-  unsigned loss_retries_left_ = 0;  // for the current rate
-  double best_sent_ = 0;       // highest sent rate of a step that passed
+  unsigned retries_left_ = 0;       // for the current rate
+  unsigned loss_retries_left_ = 0;  // likewise
+  double best_sent_ = 0;            // highest sent rate of a step that passed
   double good_ = 0;  // highest offered rate that passed
   double bad_ = 0;   // lowest offered rate that failed
   StopReason stop_ = StopReason::kNone;

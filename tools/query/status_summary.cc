@@ -357,7 +357,9 @@ std::string answers_group(const Json& doc) {
 std::string auth_group(const Json& doc) {
   Group g("Authentication", member(doc, "auth"));
   if (auto v = g.number("keys")) g.line("Keys", *v == 0 ? "none" : format_double("%.0f", *v));
-  if (auto v = g.boolean("required")) g.line("MAC required", *v ? "yes (requests without a valid MAC get no answer)" : "no");
+  if (auto v = g.boolean("required")) {
+    g.line("MAC required", *v ? "yes (requests without a valid MAC get no answer)" : "no");
+  }
   g.line_if("Signed answers", g.scalar("signed_answers"));
   g.line_if("Crypto-NAKs sent", g.scalar("crypto_naks"));
   g.line_if("Signing failures", g.scalar("sign_failures"));
