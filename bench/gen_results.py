@@ -63,7 +63,9 @@ def summary(name, doc):
         below = min(passed, key=lambda s: abs(s["sent_rate"] - half))
     invalid = sum(s["invalid"] for s in steps)
     return {"name": name, "best": best, "below": below, "invalid": invalid,
-            "stop": doc["result"]["stop_reason"], "lower_bound": doc["result"]["lower_bound"]}
+            "stop": doc["result"]["stop_reason"], "lower_bound": doc["result"]["lower_bound"],
+            # failed steps that passed when run again (tachyon-gen --loss-retries); older files lack it
+            "rescued": len(doc["result"].get("passed_when_run_again", []))}
 
 
 def bound_of(a, b):
@@ -98,6 +100,8 @@ def compare(args):
         line += " " + fmt(None if lo is None else pct(lo, "processing_us", "p50"), 9, 2)
         line += " " + fmt(None if lo is None else pct(lo, "processing_us", "p99"), 8, 2)
         line += f"  {r['invalid']:>7}  {r['stop']}"
+        if r["rescued"]:
+            line += f" ({r['rescued']} failed step{'s' if r['rescued'] > 1 else ''} passed when run again)"
         print(line)
     a, b = runs[0], runs[1]
     if a["best"] and b["best"]:

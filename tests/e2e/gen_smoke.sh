@@ -277,6 +277,31 @@ if start_memif_tachyond; then
     fail "memif tachyond ramp: tachyon-gen failed"
   stop_memif_tachyond
 fi
+# --loss-retries: answers count as lost after 1 us here (--timeout), so the
+# first step fails; it must be run once more at the same rate (a retry),
+# fail again, and end the ramp with no loss-free rate.
+if start_memif_tachyond; then
+  if run_gen memif-retry "$tmp/memif-retry.json" "${memif[@]}" -s 192.0.2.1 --ramp --start-rate 1000 \
+    --step 0.3 --warmup 0 --timeout 0.000001 --loss-retries 1; then
+    verdict=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+seen = [(s["kind"], s["offered_rate"], s["passed"]) for s in d["steps"]]
+r = d["result"]
+ok = (seen == [("ramp", 1000, False), ("retry", 1000, False)] and r["stop_reason"] == "loss"
+      and r["max_loss_free_rate"] is None and r["passed_when_run_again"] == []
+      and d["config"]["ramp"]["loss_retries"] == 1)
+print("ok" if ok else f"steps {seen}, result {r}")' "$tmp/memif-retry.json" 2>&1)
+    if [ "$verdict" = ok ] && grep -q "a failed step run again up to 1 time" "$tmp/memif-retry.out"; then
+      pass "memif: --loss-retries 1 runs a failed step once more, then the ramp ends at the loss"
+    else
+      fail "memif: --loss-retries: $verdict"
+    fi
+  else
+    fail "memif --loss-retries ramp: tachyon-gen failed"
+  fi
+  stop_memif_tachyond
+fi
 # 802.1Q: tachyond on VLAN 100; the generator's tagged requests (IPv4 and
 # IPv6, --count instead of a duration) are answered, untagged ones are not.
 sed 's/^\[server\]$/[server]\nvlan = 100/' "$tmp/tachyond-memif.toml" >"$tmp/tachyond-vlan.toml"

@@ -110,6 +110,30 @@ TEST(Report, TableAndJsonCarryTheFigures) {
   EXPECT_EQ(j["result"]["max_loss_free_rate"], 1000.0);
 }
 
+TEST(Report, FailedStepsThatPassedWhenRunAgainAreNamed) {
+  // sample_step() loses 0.7 %: it fails at --max-loss 0.1 and passes at 1.
+  RunInfo info;
+  info.ramp = true;
+  const StepStats s = sample_step();
+  const std::vector<StepResult> steps = {
+      make_result(1, StepKind::kRamp, 1000, s, kHz, false, 1.0),   // pass
+      make_result(2, StepKind::kRetry, 1000, s, kHz, false, 1.0),  // a generator retry after a pass: not counted
+      make_result(3, StepKind::kRamp, 2000, s, kHz, false, 0.1),   // FAIL
+      make_result(4, StepKind::kRetry, 2000, s, kHz, false, 1.0),  // pass: counted
+      make_result(5, StepKind::kRamp, 4000, s, kHz, false, 0.1),   // FAIL
+      make_result(6, StepKind::kRetry, 4000, s, kHz, false, 0.1),  // FAIL again: the end
+  };
+  const RunSummary summary = summarize(steps, StopReason::kLoss);
+  EXPECT_EQ(summary.passed_when_run_again, (std::vector<unsigned>{4}));
+  EXPECT_THAT(format_table(info, steps, summary),
+              HasSubstr("1 failed step passed when run again at the same rate (3 -> 4): without --loss-retries "
+                        "the ramp would have ended there\n"));
+  EXPECT_EQ(to_json(info, steps, summary)["result"]["passed_when_run_again"], nlohmann::json::array({4}));
+  // Nothing said when no retry rescued a step.
+  const std::vector<StepResult> plain(steps.begin(), steps.begin() + 3);
+  EXPECT_THAT(format_table(info, plain, summarize(plain, StopReason::kLoss)), Not(HasSubstr("run again")));
+}
+
 TEST(Report, OneInvalidAnswerInMillionsDoesNotRoundToZero) {
   StepStats s;
   s.c.sent = 10'000'000;

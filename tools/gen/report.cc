@@ -79,6 +79,14 @@ RunSummary summarize(const std::vector<StepResult>& steps, StopReason stop) {
     }
   }
   s.lower_bound = stop == StopReason::kGeneratorLimit || stop == StopReason::kMaxRate;
+  for (size_t i = 1; i < steps.size(); ++i) {
+    const StepResult& failed = steps[i - 1];
+    const StepResult& retry = steps[i];
+    if (retry.kind == StepKind::kRetry && retry.passed && !failed.passed && !failed.interrupted &&
+        retry.offered_rate == failed.offered_rate) {
+      s.passed_when_run_again.push_back(retry.number);
+    }
+  }
   return s;
 }
 
@@ -139,6 +147,16 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
     }
   }
   t += std::string("run ended: ") + stop_reason_description(summary.stop) + "\n";
+  if (!summary.passed_when_run_again.empty()) {
+    std::string list;
+    for (unsigned n : summary.passed_when_run_again) {
+      list += (list.empty() ? "" : ", ") + std::to_string(n - 1) + " -> " + std::to_string(n);
+    }
+    const size_t count = summary.passed_when_run_again.size();
+    t += printf_string("%zu failed step%s passed when run again at the same rate (%s): without --loss-retries "
+                       "the ramp would have ended there\n",
+                       count, count == 1 ? "" : "s", list.c_str());
+  }
   if (info.kinds.size() > 1) {
     // Per kind over the whole run: a kind the server ignores is otherwise
     // only a loss percentage in the table.
@@ -327,6 +345,7 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
       {"max_loss_free_rate", summary.max_loss_free_rate ? json(*summary.max_loss_free_rate) : json(nullptr)},
       {"max_loss_free_step", summary.max_loss_free_rate ? json(summary.max_loss_free_step) : json(nullptr)},
       {"lower_bound", summary.lower_bound},
+      {"passed_when_run_again", summary.passed_when_run_again},
   };
   const PortCounters& p = summary.port;
   json port = {{"rx_packets", p.rx_packets}, {"tx_packets", p.tx_packets}, {"rx_missed", p.rx_missed},

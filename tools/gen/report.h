@@ -62,6 +62,9 @@ struct RunSummary {
   std::optional<double> max_loss_free_rate;
   unsigned max_loss_free_step = 0;
   bool lower_bound = false;  // the generator, not the server, was the limit
+  // Retry steps that passed right after a step at the same rate failed
+  // (--loss-retries): without the retry, the ramp would have ended there.
+  std::vector<unsigned> passed_when_run_again;
   PortCounters port;
 };
 
