@@ -127,7 +127,7 @@ TEST(Report, FailedStepsThatPassedWhenRunAgainAreNamed) {
   EXPECT_EQ(summary.passed_when_run_again, (std::vector<unsigned>{4}));
   EXPECT_THAT(format_table(info, steps, summary),
               HasSubstr("1 failed step passed when run again at the same rate (3 -> 4): without --loss-retries "
-                        "the ramp would have ended there\n"));
+                        "the ramp would have ended at step 3\n"));
   EXPECT_EQ(to_json(info, steps, summary)["result"]["passed_when_run_again"], nlohmann::json::array({4}));
   // Nothing said when no retry rescued a step.
   const std::vector<StepResult> plain(steps.begin(), steps.begin() + 3);

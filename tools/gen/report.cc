@@ -154,8 +154,8 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
     }
     const size_t count = summary.passed_when_run_again.size();
     t += printf_string("%zu failed step%s passed when run again at the same rate (%s): without --loss-retries "
-                       "the ramp would have ended there\n",
-                       count, count == 1 ? "" : "s", list.c_str());
+                       "the ramp would have ended at step %u\n",
+                       count, count == 1 ? "" : "s", list.c_str(), summary.passed_when_run_again.front() - 1);
   }
   if (info.kinds.size() > 1) {
     // Per kind over the whole run: a kind the server ignores is otherwise
