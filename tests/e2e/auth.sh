@@ -123,6 +123,13 @@ check "require on: tachyon_auth_required is 1" test "$(metric tachyon_auth_requi
 required=$(ip netns exec "$NETNS_SRV" curl -s "http://127.0.0.1:9125/status" |
   python3 -c 'import json, sys; a = json.load(sys.stdin)["auth"]; print(a["required"], a["keys"])')
 check "require on: /status says so, with the keys ($required)" test "$required" = "True 6"
+# SIGHUP with require = false: the setting is live, and so is its gauge.
+sed -i 's/^require = true$/require = false/' "$work/t.toml"
+reloads=$(grep -c "reload: auth:" "$work/log")
+kill -HUP "$pid"
+for _ in $(seq 1 50); do [ "$(grep -c "reload: auth:" "$work/log")" -gt "$reloads" ] && break; sleep 0.2; done
+check "reload to require = false: tachyon_auth_required is 0" test "$(metric tachyon_auth_required)" = 0
+check "reload to require = false: ntpdig without a key is answered" retry dig_ok
 
 # No key material in the log (each key's text, as the fixtures hold it).
 leak=0
