@@ -18,6 +18,11 @@ pair's maxima and ratio, then the median of the measured ratios: on a noisy
 machine one pair's ratio moves a lot. `common-rate` prints a rate both
 runs sustained: the fraction of the smaller of their maxima (requests/s),
 for comparing two servers under the same load.
+
+With `--processing-p99 US`, `compare` and `summary` also judge the first
+run's stated processing time (transmit - receive in its answers) at p99
+below saturation against that bound: per run, and over the pairs as a
+median.
 """
 import argparse
 import json
@@ -117,19 +122,44 @@ def compare(args):
         print(f"ratio {a['name']}/{b['name']}: {ratio:.2f}, {bound} (target ≥ {args.target:g}: {verdict})")
     else:
         print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
+    if args.processing_p99 is not None:
+        print(processing_verdict(a, args.processing_p99))
+
+
+def processing_p99(r):
+    """The p99 of the processing time stated below saturation, or None."""
+    return None if r["below"] is None else pct(r["below"], "processing_us", "p99")
+
+
+def processing_verdict(r, bound):
+    v = processing_p99(r)
+    if v is None:
+        return f"{r['name']}'s stated processing p99 below saturation: n/a (no loss-free step with processing times)"
+    return (f"{r['name']}'s stated processing p99 below saturation (at {r['below']['sent_rate']:,.0f}/s): "
+            f"{v:.2f} us (target ≤ {bound:g} us: {'met' if v <= bound else 'NOT met'})")
 
 
 def summary_cmd(args):
     """Every pair's maxima and ratio, then the median ratio (pairs of runs
     taken one after the other: how much a single run's ratio can be trusted)."""
     names = args.names.split(",")
-    ratios = []
-    print(f"{'pair':<6} {names[0] + ' max/s':>20} {names[1] + ' max/s':>20} {'ratio':>7}  bound")
+    ratios, procs = [], []
+    judge_proc = args.processing_p99 is not None
+    head = f"{'pair':<6} {names[0] + ' max/s':>20} {names[1] + ' max/s':>20} {'ratio':>7}  "
+    if judge_proc:
+        head += f"{names[0] + ' proc p99 (us)':>24}  "
+    print(head + "bound")
     for i, item in enumerate(args.pairs, 1):
         a_path, _, b_path = item.partition(":")
         a, b = summary(names[0], load(a_path)), summary(names[1], load(b_path))
+        # the subject's processing time below saturation stands on its own,
+        # whether or not the pair has a ratio
+        proc = processing_p99(a)
+        if proc is not None:
+            procs.append(proc)
+        cell = (f"{fmt(proc, 24, 2)}  " if proc is not None else f"{'-':>24}  ") if judge_proc else ""
         if not a["best"] or not b["best"]:
-            print(f"{i:<6} {'-':>20} {'-':>20} {'n/a':>7}  a run had no loss-free step")
+            print(f"{i:<6} {'-':>20} {'-':>20} {'n/a':>7}  {cell}a run had no loss-free step")
             continue
         ra, rb = a["best"]["sent_rate"], b["best"]["sent_rate"]
         ratio = ra / rb
@@ -137,16 +167,27 @@ def summary_cmd(args):
         ratios.append((ratio, bound))
         fa = ("≥ " if a["lower_bound"] else "") + f"{ra:,.0f}"
         fb = ("≥ " if b["lower_bound"] else "") + f"{rb:,.0f}"
-        print(f"{i:<6} {fa:>20} {fb:>20} {ratio:>7.2f}  {bound}")
+        print(f"{i:<6} {fa:>20} {fb:>20} {ratio:>7.2f}  {cell}{bound}")
     measured = sorted(r for r, bound in ratios if bound == "measured")
     if not measured:
         print(f"median ratio: n/a (no pair where both maxima were the servers' own; target ≥ {args.target:g} cannot be judged)")
-        return
-    med = statistics.median(measured)
-    met = sum(1 for r in measured if r >= args.target)
-    print(f"median ratio over the {len(measured)} measured pair(s): {med:.2f} (range {measured[0]:.2f}-{measured[-1]:.2f}; "
-          f"target ≥ {args.target:g}: {'met' if med >= args.target else 'NOT met'} at the median, "
-          f"met in {met} of {len(measured)})")
+    else:
+        med = statistics.median(measured)
+        met = sum(1 for r in measured if r >= args.target)
+        print(f"median ratio over the {len(measured)} measured pair(s): {med:.2f} (range {measured[0]:.2f}-{measured[-1]:.2f}; "
+              f"target ≥ {args.target:g}: {'met' if med >= args.target else 'NOT met'} at the median, "
+              f"met in {met} of {len(measured)})")
+    if judge_proc:
+        bound = args.processing_p99
+        if not procs:
+            print(f"{names[0]}'s stated processing p99 below saturation: n/a (no run had a loss-free step with processing times)")
+        else:
+            procs.sort()
+            med = statistics.median(procs)
+            met = sum(1 for v in procs if v <= bound)
+            print(f"{names[0]}'s stated processing p99 below saturation, median over {len(procs)} run(s): {med:.2f} us "
+                  f"(range {procs[0]:.2f}-{procs[-1]:.2f}; target ≤ {bound:g} us: "
+                  f"{'met' if med <= bound else 'NOT met'} at the median, met in {met} of {len(procs)})")
 
 
 def common_rate(args):
@@ -166,10 +207,14 @@ def main():
     t.set_defaults(func=tsv)
     c = sub.add_parser("compare")
     c.add_argument("--target", type=float, required=True)
+    c.add_argument("--processing-p99", type=float, metavar="US",
+                   help="judge the first run's stated processing p99 below saturation against US microseconds")
     c.add_argument("runs", nargs=2, metavar="NAME=RESULT.json")
     m = sub.add_parser("summary")
     m.add_argument("--target", type=float, required=True)
     m.add_argument("--names", default="subject,baseline")
+    m.add_argument("--processing-p99", type=float, metavar="US",
+                   help="judge the first runs' stated processing p99 below saturation against US microseconds")
     m.add_argument("pairs", nargs="+", metavar="SUBJECT.json:BASELINE.json")
     m.set_defaults(func=summary_cmd)
     c.set_defaults(func=compare)

@@ -403,6 +403,30 @@ else
   echo "SKIP: reflector not built at '$reflector' (-Dbenchmarks=false)"
 fi
 
+# bench/gen_results.py, which gives the benchmarks' verdicts, on these real
+# results (its logic is tested on written documents by the unit test
+# gen_results): the ramp against the reflector's run, or the fixed-rate one.
+# The ramp ends at its --max-rate, so its maximum is a lower bound ("at least").
+results=$here/../../bench/gen_results.py
+baseline=$tmp/reflector.json
+[ -s "$baseline" ] || baseline=$tmp/memif-v4.json
+if [ -s "$tmp/memif-ramp.json" ] && [ -s "$baseline" ]; then
+  python3 "$results" compare --target 0.001 --processing-p99 1000 tachyond="$tmp/memif-ramp.json" \
+    baseline="$baseline" >"$tmp/compare.out" 2>&1
+  status=$?
+  sed 's/^/    /' "$tmp/compare.out"
+  rows=$(python3 "$results" tsv "$tmp/memif-ramp.json" 2>&1 | grep -c $'\t1$')
+  if [ "$status" = 0 ] && grep -Eq "^ratio tachyond/baseline: [0-9.]+, (measured|at least) \(target ≥ 0.001: met\)$" "$tmp/compare.out" &&
+    grep -Eq "^tachyond's stated processing p99 below saturation \(at [0-9,]+/s\): [0-9.]+ us \(target ≤ 1000 us: met\)$" \
+      "$tmp/compare.out" && [ "$rows" -ge 3 ]; then
+    pass "bench/gen_results.py judges real tachyon-gen results (ratio, processing p99, $rows passed steps in the plot's table)"
+  else
+    fail "bench/gen_results.py on real results: exit $status, $rows passed steps in tsv"
+  fi
+else
+  fail "bench/gen_results.py: no ramp result to judge"
+fi
+
 # ---------------------------------------------------------------- veth
 netns_create "$tag" || { fail "cannot create namespaces $tag-srv/$tag-cli"; finish; }
 # Hugepages, as the benchmark runs them: one server and the generator at a
