@@ -2,8 +2,8 @@
 """Summaries of tachyon-gen --json results, for the benchmark scripts.
 
     gen_results.py tsv RESULT.json > steps.tsv
-    gen_results.py compare --target 0.9 SUBJECT=RESULT.json BASELINE=RESULT.json
-    gen_results.py summary --target 4 --names A,B A1.json:B1.json A2.json:B2.json ...
+    gen_results.py compare --target 0.9 [--processing-p99 US] SUBJECT=RESULT.json BASELINE=RESULT.json
+    gen_results.py summary --target 4 [--processing-p99 US] --names A,B A1.json:B1.json A2.json:B2.json ...
     gen_results.py common-rate --fraction 0.9 A.json B.json
 
 `tsv` writes one line per step, sorted by offered rate: offered, sent,
@@ -157,7 +157,7 @@ def summary_cmd(args):
         proc = processing_p99(a)
         if proc is not None:
             procs.append(proc)
-        cell = (f"{fmt(proc, 24, 2)}  " if proc is not None else f"{'-':>24}  ") if judge_proc else ""
+        cell = f"{fmt(proc, 24, 2)}  " if judge_proc else ""
         if not a["best"] or not b["best"]:
             print(f"{i:<6} {'-':>20} {'-':>20} {'n/a':>7}  {cell}a run had no loss-free step")
             continue
