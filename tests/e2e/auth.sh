@@ -32,8 +32,7 @@ listen = "127.0.0.1:9125"
 CONF
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$work/t.toml" >"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "tachyond serving on" "$work/log" && break; sleep 0.2; done
-check "tachyond serves with a keys file" grep -q "tachyond serving on" "$work/log"
+check "tachyond serves with a keys file" e2e_wait_log "$work/log" "tachyond serving on" "$pid"
 check "the banner says which keys are loaded" grep -q "auth: 5 key(s) from $work/server.keys (2 MD5, 2 SHA1, 1 AES-CMAC)" "$work/log"
 # Let ARP settle before anything is timed.
 ip netns exec "$NETNS_CLI" ping -c 2 -W 1 "$NETNS_SERVER_V4" >/dev/null 2>&1
@@ -107,7 +106,7 @@ head -n -1 "$work/server.keys" >"$work/k" && install -m 600 "$work/k" "$work/ser
 sed -i 's/^\[auth\]$/[auth]\nrequire = true/' "$work/t.toml"
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$work/t.toml" >>"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "MAC required" "$work/log" && break; sleep 0.2; done
+e2e_wait_log "$work/log" "MAC required" "$pid"
 check "tachyond restarts with auth.require" grep -q "MAC required" "$work/log"
 sleep 1
 out=$(dig)

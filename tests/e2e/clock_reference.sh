@@ -29,17 +29,9 @@ fake=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 name="e2e clock reference"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "$name: SKIP: needs root (network namespaces, DPDK on a veth)"
-  exit 77
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "$name: SKIP: 'ip netns' is not available"
-  exit 77
-fi
-
-# shellcheck source=tools/netns.sh
-. "$here/../../tools/netns.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_begin "$name"
 
 tag=clkref
 prefix=tachyon_clkref
@@ -51,31 +43,14 @@ fake_log=$tmp/fake_ptp.log
 pid=
 
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
+  e2e_kill "$pid"
   netns_delete "$tag"
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
-trap 'echo "$name: interrupted"; exit 130' INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
 finish() {
   stop_tachyond
-  if [ "$failed" -gt 0 ] && [ -f "$all_logs" ]; then
-    echo "--- tachyond logs ---"
-    cat "$all_logs"
-    echo "--- end of logs ---"
-  fi
-  echo "$name: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && exit 0
-  exit 1
+  e2e_finish "$all_logs"
 }
 
 client() { timeout 60 taskset -c "$NETNS_CLIENT_CPU" ip netns exec "$NETNS_CLI" "$@"; }
@@ -102,12 +77,7 @@ start_tachyond() {  # [VAR=VALUE...]: waits for "tachyond serving on"; 1 if it e
   : >"$log"
   ip netns exec "$NETNS_SRV" env "$@" "$tachyond" --config "$tmp/tachyond.toml" >"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 150); do
-    grep -q 'tachyond serving on' "$log" && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  return 1
+  e2e_wait_log "$log" 'tachyond serving on' "$pid" 15
 }
 
 stop_tachyond() {
@@ -142,9 +112,7 @@ PY
 }
 leap=1909094400  # 2030-07-01 00:00:00 UTC
 
-for tool in python3 taskset timeout; do
-  command -v "$tool" >/dev/null || fail "$tool not found (sudo ./tools/setup.sh installs it)"
-done
+e2e_need python3 taskset timeout
 [ -x "$tachyond" ] || fail "tachyond not found at '$tachyond'"
 [ -f "$fake" ] || fail "fake PHC library not found at '$fake'"
 [ "$failed" -eq 0 ] || finish

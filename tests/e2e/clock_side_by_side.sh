@@ -31,17 +31,9 @@ tachyond=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 name="e2e clock side by side"
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "$name: SKIP: needs root (network namespaces, DPDK on a veth)"
-  exit 77
-fi
-if ! ip netns list >/dev/null 2>&1 || ! command -v chronyd >/dev/null; then
-  echo "$name: SKIP: needs 'ip netns' and chronyd"
-  exit 77
-fi
-
-# shellcheck source=tools/netns.sh
-. "$here/../../tools/netns.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_begin "$name" chronyd
 
 tag=clkcmp
 prefix=tachyon_clkcmp
@@ -55,30 +47,12 @@ pid=
 worker_cpu=$(netns_worker_cpu)
 
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
+  e2e_kill "$pid"
   netns_delete "$tag"
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
-trap 'echo "$name: interrupted"; exit 130' INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-  if [ "$failed" -gt 0 ] && [ -f "$log" ]; then
-    echo "--- last server log ---"
-    cat "$log"
-    echo "--- end of log ---"
-  fi
-  echo "$name: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && exit 0
-  exit 1
-}
+finish() { e2e_finish "$log"; }
 
 client() { timeout 60 taskset -c "$NETNS_CLIENT_CPU" ip netns exec "$NETNS_CLI" "$@"; }
 
@@ -118,14 +92,10 @@ start_tachyond() {
     sed -i 's/^\[reference\]/[stats]\nlisten = ""\n\n[reference]/' "$tmp/tachyond.toml"
     ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 150); do
-      if grep -q 'tachyond serving on' "$log"; then
-        tachyond_pmd=$pmd
-        return 0
-      fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
+    if e2e_wait_log "$log" 'tachyond serving on' "$pid" 15; then
+      tachyond_pmd=$pmd
+      return 0
+    fi
     stop_server
   done
   return 1
@@ -177,9 +147,7 @@ probe_median() {  # FILE.probe FIELD: median over rounds of a summary field
 }
 us() { awk -v x="$1" 'BEGIN { printf "%.1f", x * 1e6 }'; }
 
-for tool in chronyd python3 taskset timeout; do
-  command -v "$tool" >/dev/null || fail "$tool not found (sudo ./tools/setup.sh installs it)"
-done
+e2e_need python3 taskset timeout
 [ -x "$tachyond" ] || fail "tachyond not found at '$tachyond'"
 [ "$failed" -eq 0 ] || finish
 netns_create "$tag" || { fail "cannot create namespaces $tag-srv/$tag-cli"; finish; }

@@ -35,17 +35,9 @@ gen=$2
 reflector=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "gen smoke: SKIP: needs root (network namespaces, AF_XDP)"
-  exit 77
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "gen smoke: SKIP: 'ip netns' is not available"
-  exit 77
-fi
-
-# shellcheck source=tools/netns.sh
-. "$here/../../tools/netns.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_begin "gen smoke"
 # shellcheck source=tools/hugepages.sh
 . "$here/../../tools/hugepages.sh"
 tag=e2egen
@@ -58,10 +50,7 @@ server_cpu=$(netns_worker_cpu)
 gen_cpu=0
 
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -KILL "$server_pid" 2>/dev/null
-    wait "$server_pid" 2>/dev/null
-  fi
+  e2e_kill "$server_pid"
   if [ "$chronyd_started" = 1 ] && [ -s "$tmp/chronyd.pid" ]; then
     kill -TERM "$(cat "$tmp/chronyd.pid")" 2>/dev/null
   fi
@@ -74,24 +63,11 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo "gen smoke: interrupted"; exit 130' INT TERM
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() {
-  echo "gen smoke: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && exit 0
-  exit 1
-}
-
-for tool in python3 chronyd timeout; do
-  command -v "$tool" >/dev/null || fail "$tool not found (sudo ./tools/setup.sh installs it)"
-done
+e2e_need python3 chronyd timeout
 [ -x "$tachyond" ] || fail "tachyond not found at '$tachyond'"
 [ -x "$gen" ] || fail "tachyon-gen not found at '$gen'"
-[ "$failed" -eq 0 ] || finish
+[ "$failed" -eq 0 ] || e2e_finish
 
 # Runs the generator (bounded in time), keeping its output; GEN_NS runs it
 # in the client namespace.
@@ -150,15 +126,6 @@ EOF
   if [[ $verdict == ok:* ]]; then pass "$name: ${verdict#ok: }"; else fail "$name: $verdict"; fi
 }
 
-wait_for_log() {  # LOG PATTERN PID
-  for _ in $(seq 1 200); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-
 stop_server() {
   kill -TERM "$server_pid" 2>/dev/null
   wait "$server_pid" 2>/dev/null
@@ -199,7 +166,7 @@ start_memif_tachyond() {  # [CONFIG]
   local log=$tmp/tachyond-memif-$memif_sessions.log
   "$tachyond" --config "${1:-$tmp/tachyond-memif.toml}" >"$log" 2>&1 &
   server_pid=$!
-  wait_for_log "$log" "tachyond serving on" "$server_pid" && return 0
+  e2e_wait_log "$log" "tachyond serving on" "$server_pid" && return 0
   fail "memif: tachyond did not start: $(cat "$log")"
   stop_server
   return 1
@@ -390,7 +357,7 @@ if [ -x "$reflector" ]; then
   "$reflector" -d "net_memif0,role=server,socket=$tmp/reflector.sock,mac=02:00:00:00:00:01" --cpu "$server_cpu" \
     --file-prefix "gen_smoke_refl_$$" >"$tmp/reflector.log" 2>&1 &
   server_pid=$!
-  if wait_for_log "$tmp/reflector.log" "reflector serving on" "$server_pid"; then
+  if e2e_wait_log "$tmp/reflector.log" "reflector serving on" "$server_pid"; then
     run_gen reflector "$tmp/reflector.json" -d "net_memif0,role=client,socket=$tmp/reflector.sock" -s 192.0.2.1 \
       --server-mac 02:00:00:00:00:01 --echo -r 2000 -t 2 --warmup 0.2 --mix "$mix" &&
       check_result "memif reflector (--echo)" "$tmp/reflector.json" 1 ||
@@ -428,10 +395,10 @@ else
 fi
 
 # ---------------------------------------------------------------- veth
-netns_create "$tag" || { fail "cannot create namespaces $tag-srv/$tag-cli"; finish; }
+netns_create "$tag" || { fail "cannot create namespaces $tag-srv/$tag-cli"; e2e_finish; }
 # Hugepages, as the benchmark runs them: one server and the generator at a
 # time, 256 MiB (128 pages) each.
-hugepages_reserve 384 || { fail "cannot reserve 384 hugepages"; finish; }
+hugepages_reserve 384 || { fail "cannot reserve 384 hugepages"; e2e_finish; }
 free_pages=$(hugepages_meminfo HugePages_Free)
 # Every hugepage a DPDK program took is free again once it has exited
 # (they unlink their hugepage files; DPDK alone would leave them taken
@@ -462,7 +429,7 @@ STRICT=0
 # (the kernel's part of the path); AF_PACKET has been reliable. The
 # benchmark (bench/veth_bench.sh) uses AF_XDP on both ends.
 veth=(-d "net_af_packet0,iface=$NETNS_CLI_IF" --hugepages)
-if wait_for_log "$tmp/tachyond-veth.log" "tachyond serving on" "$server_pid"; then
+if e2e_wait_log "$tmp/tachyond-veth.log" "tachyond serving on" "$server_pid"; then
   if grep -q "memory: 256 MB hugepages" "$tmp/tachyond-veth.log"; then
     pass "veth: tachyond serving on net_af_xdp, on hugepages"
   else
@@ -486,7 +453,7 @@ if [ -x "$reflector" ]; then
   ip netns exec "$NETNS_SRV" "$reflector" -d "net_af_xdp0,iface=$NETNS_SRV_IF,start_queue=0,queue_count=1" \
     --cpu "$server_cpu" --yield-us 1000 --hugepages --file-prefix "gen_smoke_vrefl_$$" >"$tmp/reflector-veth.log" 2>&1 &
   server_pid=$!
-  if wait_for_log "$tmp/reflector-veth.log" "reflector serving on" "$server_pid"; then
+  if e2e_wait_log "$tmp/reflector-veth.log" "reflector serving on" "$server_pid"; then
     refl_mac=$(grep -o "MAC [0-9a-f:]*" "$tmp/reflector-veth.log" | head -1 | cut -d' ' -f2)
     run_gen veth-reflector "$tmp/veth-reflector.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 \
       --server-mac "$refl_mac" --echo -r 2000 -t 2 --warmup 0.5 &&
@@ -572,4 +539,4 @@ else
   fi
 fi
 
-finish
+e2e_finish

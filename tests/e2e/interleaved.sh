@@ -22,8 +22,7 @@ start() {  # EXTRA_CONFIG
   : >"$work/log"
   ip netns exec "$NETNS_SRV" "$tachyond" --config "$work/t.toml" >"$work/log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do grep -q "tachyond serving on" "$work/log" && break; sleep 0.2; done
-  grep -q "tachyond serving on" "$work/log"
+  e2e_wait_log "$work/log" "tachyond serving on" "$pid"
 }
 stop() {
   kill -TERM "$pid" 2>/dev/null

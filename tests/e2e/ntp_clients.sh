@@ -20,17 +20,9 @@ tachyond=$1
 pmd=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "e2e $pmd: SKIP: needs root (network namespaces, DPDK on a veth)"
-  exit 77
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "e2e $pmd: SKIP: 'ip netns' is not available"
-  exit 77
-fi
-
-# shellcheck source=tools/netns.sh
-. "$here/../../tools/netns.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_begin "e2e $pmd"
 
 tag=e2e${pmd#af_}          # e2exdp / e2epacket: one pair of namespaces per PMD
 prefix=tachyon_e2e_$pmd    # DPDK --file-prefix
@@ -40,31 +32,12 @@ log=$tmp/tachyond.log
 pid=
 
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
+  e2e_kill "$pid"
   netns_delete "$tag"
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
-trap 'echo "e2e $pmd: interrupted"; exit 130' INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-finish() {
-  if [ "$failed" -gt 0 ] && [ -f "$log" ]; then
-    echo "--- tachyond log ---"
-    cat "$log"
-    echo "--- end of log ---"
-  fi
-  echo "e2e $pmd: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && exit 0
-  exit 1
-}
+finish() { e2e_finish "$log"; }
 
 # A client in the client namespace, pinned off the worker's busy-polled CPU,
 # bounded in time.
@@ -74,9 +47,7 @@ abs_below() {  # X LIMIT: |X| < LIMIT
   awk -v x="$1" -v l="$2" 'BEGIN { if (x < 0) x = -x; exit !(x < l) }'
 }
 
-for tool in ntpdig sntp chronyd ping python3 taskset timeout; do
-  command -v "$tool" >/dev/null || fail "$tool not found (sudo ./tools/setup.sh installs it)"
-done
+e2e_need ntpdig sntp chronyd ping python3 taskset timeout
 [ -x "$tachyond" ] || fail "tachyond not found at '$tachyond'"
 [ "$failed" -eq 0 ] || finish
 
@@ -87,13 +58,7 @@ netns_write_config "$tmp/tachyond.toml" "$pmd" "$NETNS_SRV_IF" "$prefix"
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$tmp/tachyond.toml" >"$log" 2>&1 &
 pid=$!
 
-started=0
-for _ in $(seq 1 200); do
-  if grep -q 'tachyond serving on' "$log"; then started=1; break; fi
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ "$started" = 1 ]; then
+if e2e_wait_log "$log" 'tachyond serving on' "$pid"; then
   pass "tachyond serving: $(grep -o 'tachyond serving on.*' "$log")"
   # port.rx_descriptors unset: 4096 on AF_XDP (the kernel fills that ring
   # while the worker yields), 1024 elsewhere.

@@ -4,40 +4,23 @@
 # exposition, and /status agrees with it.
 #
 #   prometheus.sh TACHYOND
+# shellcheck source-path=SCRIPTDIR/../..
 set -uo pipefail
 tachyond=$1
-[ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
-command -v prometheus >/dev/null || { echo "prometheus not installed: skipped"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../tools/netns.sh
-. "$here/../../tools/netns.sh"
-
-tag=tprom$$
-tag=${tag:0:14}
-work=$(mktemp -d)
-tachyond_pid= prom_pid=
-cleanup() {
-  [ -n "$prom_pid" ] && kill -KILL "$prom_pid" 2>/dev/null
-  [ -n "$tachyond_pid" ] && kill -KILL "$tachyond_pid" 2>/dev/null
-  netns_delete "$tag" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-passed=0 failed=0
-check() {  # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_setup tprom prometheus
+prom_pid=
+trap 'e2e_kill "$prom_pid"; e2e_cleanup' EXIT
 
 netns_create "$tag" >/dev/null
 netns_names "$tag"
 netns_write_config "$work/t.toml" af_packet "$NETNS_SRV_IF" "$tag"
 printf '\n[stats]\nlisten = "127.0.0.1:9123"\n' >> "$work/t.toml"
 ip netns exec "$NETNS_SRV" "$tachyond" --config "$work/t.toml" > "$work/tachyond.log" 2>&1 &
-tachyond_pid=$!
-for _ in $(seq 1 100); do grep -q "stats endpoint" "$work/tachyond.log" && break; sleep 0.2; done
+pid=$!
+e2e_wait_log "$work/tachyond.log" "stats endpoint" "$pid"
 check "tachyond serves its stats endpoint" grep -q "stats endpoint on http://127.0.0.1:9123" "$work/tachyond.log"
 
 cat > "$work/prometheus.yml" <<'YML'
@@ -112,10 +95,10 @@ check "/status agrees (ntp_answers = 40)" [ "$status_answers" = 40 ]
 code=$(ip netns exec "$NETNS_SRV" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9123/nothing)
 check "unknown paths get 404" [ "$code" = 404 ]
 
-kill -TERM "$tachyond_pid"
-wait "$tachyond_pid"
+kill -TERM "$pid"
+wait "$pid"
 rc=$?
-tachyond_pid=
+pid=
 check "clean stop" [ "$rc" = 0 ]
 [ "$failed" -eq 0 ] || { echo "--- tachyond log"; cat "$work/tachyond.log"; echo "--- prometheus log"; cat "$work/prometheus.log"; }
 echo "e2e prometheus: $passed passed, $failed failed"

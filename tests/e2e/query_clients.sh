@@ -23,17 +23,9 @@ query=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fixtures=$here/../query/data
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "e2e query: SKIP: needs root (network namespaces, DPDK on a veth)"
-  exit 77
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "e2e query: SKIP: 'ip netns' is not available"
-  exit 77
-fi
-
-# shellcheck source=tools/netns.sh
-. "$here/../../tools/netns.sh"
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+e2e_begin "e2e query"
 
 tag_t=e2eqtach             # tachyond's pair: e2eqtach-srv / e2eqtach-cli
 tag_c=e2eqchrony           # chronyd's pair
@@ -48,38 +40,13 @@ chronyd_pid=
 http_pid=
 
 cleanup() {
-  local p
-  for p in "$pid" "$chronyd_pid" "$http_pid"; do
-    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-      kill -KILL "$p" 2>/dev/null
-      wait "$p" 2>/dev/null
-    fi
-  done
+  e2e_kill "$pid" "$chronyd_pid" "$http_pid"
   netns_delete "$tag_t"
   netns_delete "$tag_c"
   rm -rf "$tmp" "/var/run/dpdk/$prefix"
 }
 trap cleanup EXIT
-trap 'echo "e2e query: interrupted"; exit 130' INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "PASS: $*"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-finish() {
-  if [ "$failed" -gt 0 ]; then
-    for f in "$log" "$tmp/chronyd.log"; do
-      [ -f "$f" ] || continue
-      echo "--- $f ---"
-      cat "$f"
-      echo "--- end ---"
-    done
-  fi
-  echo "e2e query: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ] && exit 0
-  exit 1
-}
+finish() { e2e_finish "$log" "$tmp/chronyd.log"; }
 
 # Run in a namespace, pinned off tachyond's busy-polled worker CPU, bounded in time.
 in_ns() {  # NAMESPACE COMMAND...
@@ -178,9 +145,7 @@ check_text() {  # NAME NAMESPACE STRATUM REFID_LINE VERSION_MODE -- QUERY_ARGS..
   fail "$name: expected exit 0, 3 samples of stratum $stratum, refid $refid, leap none, version/mode $vm, |offset| < $max_offset s"
 }
 
-for tool in chronyd python3 curl ping taskset timeout; do
-  command -v "$tool" >/dev/null || fail "$tool not found (sudo ./tools/setup.sh installs it)"
-done
+e2e_need chronyd python3 curl ping taskset timeout
 [ -x "$tachyond" ] || fail "tachyond not found at '$tachyond'"
 [ -x "$query" ] || fail "tachyon-query not found at '$query'"
 [ "$failed" -eq 0 ] || finish
@@ -194,13 +159,7 @@ pid=$!
 t_srv=$NETNS_SRV
 t_cli=$NETNS_CLI
 
-started=0
-for _ in $(seq 1 200); do
-  if grep -q 'tachyond serving on' "$log"; then started=1; break; fi
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ "$started" = 1 ]; then
+if e2e_wait_log "$log" 'tachyond serving on' "$pid"; then
   pass "tachyond serving: $(grep -o 'tachyond serving on.*' "$log")"
   # Resolve the server's MAC (ARP, NDP) before anything is timed.
   in_ns "$t_cli" ping -c 2 -W 1 "$NETNS_SERVER_V4" >/dev/null

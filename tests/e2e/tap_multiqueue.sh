@@ -5,8 +5,11 @@
 # Clients and the tap's kernel side share one namespace created here.
 #
 #   tap_multiqueue.sh TACHYOND
+# shellcheck source-path=SCRIPTDIR/../..
 set -uo pipefail
 tachyond=$1
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"   # check, e2e_wait_log, e2e_kill
 [ "$(id -u)" -eq 0 ] || { echo "needs root: skipped"; exit 77; }
 ip netns list >/dev/null 2>&1 || { echo "ip netns unavailable: skipped"; exit 77; }
 
@@ -14,11 +17,12 @@ ns=tachyon-tapmq
 work=$(mktemp -d)
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  e2e_kill "$pid"
   ip netns del "$ns" 2>/dev/null
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT TERM
 ip netns del "$ns" 2>/dev/null
 ip netns add "$ns"
 ip -n "$ns" link set lo up
@@ -40,15 +44,10 @@ local_stratum = 10
 CONF
 
 passed=0 failed=0
-check() {  # NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
 
 ip netns exec "$ns" "$tachyond" --config "$work/t.toml" > "$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do grep -q "tachyond serving on" "$work/log" && break; sleep 0.2; done
+e2e_wait_log "$work/log" "tachyond serving on" "$pid"
 check "tachyond serves with 2 queues and RSS" grep -q "2 queue(s) with RSS" "$work/log"
 check "checksums are offloaded to the NIC" grep -q "checksums: NIC offload" "$work/log"
 ip -n "$ns" addr add 192.0.2.2/24 dev tmq0
@@ -94,7 +93,7 @@ check "clean stop" [ "$rc" = 0 ]
 grep -E "queue [01]:" "$work/log"
 q0=$(sed -n 's/.*queue 0: \([0-9]*\) received.*/\1/p' "$work/log")
 q1=$(sed -n 's/.*queue 1: \([0-9]*\) received.*/\1/p' "$work/log")
-check "RSS used both queues" [ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ]
+check "RSS used both queues" [ "$(( ${q0:-0} > 0 && ${q1:-0} > 0 ))" = 1 ]
 [ "$failed" -eq 0 ] || { echo "--- tachyond log"; cat "$work/log"; }
 echo "e2e tap_multiqueue: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
