@@ -22,7 +22,9 @@ for comparing two servers under the same load.
 With `--processing-p99 US`, `compare` and `summary` also judge the first
 run's stated processing time (transmit - receive in its answers) at p99
 below saturation against that bound: per run, and over the pairs as a
-median.
+median. `compare` then also gives the spread of that p99 over every passed
+step up to that rate (the verdict reads one step; a host stall on it
+decides it).
 """
 import argparse
 import json
@@ -67,7 +69,7 @@ def summary(name, doc):
         passed = [s for s in steps if s["passed"]]
         below = min(passed, key=lambda s: abs(s["sent_rate"] - half))
     invalid = sum(s["invalid"] for s in steps)
-    return {"name": name, "best": best, "below": below, "invalid": invalid,
+    return {"name": name, "steps": steps, "best": best, "below": below, "invalid": invalid,
             "stop": doc["result"]["stop_reason"], "lower_bound": doc["result"]["lower_bound"],
             # failed steps that passed when run again (tachyon-gen --loss-retries); older files lack it
             "rescued": len(doc["result"].get("passed_when_run_again", []))}
@@ -124,6 +126,9 @@ def compare(args):
         print(f"ratio {a['name']}/{b['name']}: n/a (a run had no loss-free step)")
     if args.processing_p99 is not None:
         print(processing_verdict(a, args.processing_p99))
+        spread = processing_spread(a, args.processing_p99)
+        if spread:
+            print(spread)
 
 
 def processing_p99(r):
@@ -137,6 +142,22 @@ def processing_verdict(r, bound):
         return f"{r['name']}'s stated processing p99 below saturation: n/a (no loss-free step with processing times)"
     return (f"{r['name']}'s stated processing p99 below saturation (at {r['below']['sent_rate']:,.0f}/s): "
             f"{v:.2f} us (target ≤ {bound:g} us: {'met' if v <= bound else 'NOT met'})")
+
+
+def processing_spread(r, bound):
+    """The verdict reads one step, and on a noisy host a stall on that step
+    decides it: the p99 of every passed step up to that rate, or None."""
+    if r["below"] is None:
+        return None
+    limit = r["below"]["sent_rate"]
+    vals = sorted(v for v in (pct(s, "processing_us", "p99") for s in r["steps"]
+                              if s["passed"] and s["sent_rate"] <= limit) if v is not None)
+    if not vals:
+        return None
+    within = sum(1 for v in vals if v <= bound)
+    return (f"{r['name']}'s stated processing p99 over its {len(vals)} passed step(s) up to {limit:,.0f}/s: "
+            f"{vals[0]:.2f}-{vals[-1]:.2f} us, median {statistics.median(vals):.2f}; "
+            f"within {bound:g} us in {within} of {len(vals)}")
 
 
 def summary_cmd(args):

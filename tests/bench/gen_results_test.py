@@ -143,10 +143,10 @@ class GenResults(unittest.TestCase):
         baseline = result([step(20e3, True, proc=(30, 90)), step(40e3, False)])
         fast = result([step(100e3, True, proc=(0.3, 0.9)), step(200e3, True, proc=(0.5, 3.0)), step(400e3, False)])
         text = self.compare(fast, baseline, "--target", "4", "--processing-p99", "1")
-        self.assertEqual(text.splitlines()[-1], "subject's stated processing p99 below saturation (at 100,000/s): "
-                                                "0.90 us (target ≤ 1 us: met)")
+        self.assertEqual(self.verdict_line(text), "subject's stated processing p99 below saturation (at 100,000/s): "
+                                                  "0.90 us (target ≤ 1 us: met)")
         slow = result([step(100e3, True, proc=(0.3, 1.2)), step(200e3, True), step(400e3, False)])
-        self.assertEqual(self.compare(slow, baseline, "--target", "4", "--processing-p99", "1").splitlines()[-1],
+        self.assertEqual(self.verdict_line(self.compare(slow, baseline, "--target", "4", "--processing-p99", "1")),
                          "subject's stated processing p99 below saturation (at 100,000/s): "
                          "1.20 us (target ≤ 1 us: NOT met)")
         # without the option, no verdict
@@ -155,6 +155,33 @@ class GenResults(unittest.TestCase):
         self.assertEqual(self.compare(none, baseline, "--target", "4", "--processing-p99", "1").splitlines()[-1],
                          "subject's stated processing p99 below saturation: n/a "
                          "(no loss-free step with processing times)")
+
+    def verdict_line(self, text):
+        return next(l for l in text.splitlines() if "stated processing p99 below saturation" in l)
+
+    def spread_line(self, text):
+        return next((l for l in text.splitlines() if "stated processing p99 over its" in l), None)
+
+    def test_processing_p99_spread_covers_every_passed_step_up_to_the_verdicts_rate(self):
+        baseline = result([step(20e3, True, proc=(30, 90)), step(40e3, False)])
+        # maximum 400k/s, so the verdict reads the 200k/s step; the spread takes
+        # the passed steps at or below it (not the failed one, nor those above)
+        subject = result([step(50e3, True, proc=(0.3, 2.5)), step(100e3, True, proc=(0.3, 1.0)),
+                          step(150e3, False, proc=(0.3, 40.0)), step(200e3, True, proc=(0.3, 0.6)),
+                          step(300e3, True, proc=(0.3, 9.0)), step(400e3, True, proc=(0.3, 9.5)),
+                          step(500e3, False)])
+        text = self.compare(subject, baseline, "--target", "4", "--processing-p99", "1")
+        self.assertEqual(self.verdict_line(text), "subject's stated processing p99 below saturation (at 200,000/s): "
+                                                  "0.60 us (target ≤ 1 us: met)")
+        self.assertEqual(self.spread_line(text), "subject's stated processing p99 over its 3 passed step(s) up to "
+                                                 "200,000/s: 0.60-2.50 us, median 1.00; within 1 us in 2 of 3")
+        self.assertEqual(text.splitlines()[-1], self.spread_line(text))
+        # a step without server timestamps is left out; without the option, no spread
+        subject["steps"][0].pop("processing_us")
+        self.assertEqual(self.spread_line(self.compare(subject, baseline, "--target", "4", "--processing-p99", "1")),
+                         "subject's stated processing p99 over its 2 passed step(s) up to "
+                         "200,000/s: 0.60-1.00 us, median 0.80; within 1 us in 2 of 2")
+        self.assertIsNone(self.spread_line(self.compare(subject, baseline, "--target", "4")))
 
     # --- summary: pairs run one after the other
 

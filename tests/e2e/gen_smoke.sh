@@ -385,8 +385,10 @@ if [ -s "$tmp/memif-ramp.json" ] && [ -s "$baseline" ]; then
   rows=$(python3 "$results" tsv "$tmp/memif-ramp.json" 2>&1 | grep -c $'\t1$')
   if [ "$status" = 0 ] && grep -Eq "^ratio tachyond/baseline: [0-9.]+, (measured|at least) \(target ≥ 0.001: met\)$" "$tmp/compare.out" &&
     grep -Eq "^tachyond's stated processing p99 below saturation \(at [0-9,]+/s\): [0-9.]+ us \(target ≤ 1000 us: met\)$" \
+      "$tmp/compare.out" &&
+    grep -Eq "^tachyond's stated processing p99 over its [1-9][0-9]* passed step\(s\) up to [0-9,]+/s: [0-9.]+-[0-9.]+ us, median [0-9.]+; within 1000 us in ([0-9]+) of \1$" \
       "$tmp/compare.out" && [ "$rows" -ge 3 ]; then
-    pass "bench/gen_results.py judges real tachyon-gen results (ratio, processing p99, $rows passed steps in the plot's table)"
+    pass "bench/gen_results.py judges real tachyon-gen results (ratio, processing p99 and its spread, $rows passed steps in the plot's table)"
   else
     fail "bench/gen_results.py on real results: exit $status, $rows passed steps in tsv"
   fi
