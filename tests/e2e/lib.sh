@@ -2,7 +2,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #
-# --- The short tests (auth, interleaved, operations, policy) call
+# --- The short tests (auth, interleaved, operations, policy, prometheus) call
 #
 #   e2e_setup TAG_PREFIX [TOOL...]
 #
@@ -11,7 +11,9 @@
 # directory) and `pid` (the caller's tachyond, killed on exit); removes the
 # namespaces and `work` on exit. check NAME COMMAND... counts into `passed`
 # and `failed`; e2e_metric PORT NAME sums a /metrics family over queues;
-# e2e_wait_log (below) waits for tachyond to serve.
+# e2e_wait_log and e2e_kill (below) serve them too. INT or TERM prints
+# "interrupted" and exits 130. (tap_multiqueue, with a namespace of its
+# own, uses check, e2e_wait_log and e2e_kill alone.)
 # shellcheck shell=bash source-path=SCRIPTDIR/../..
 
 e2e_setup() {
