@@ -22,9 +22,10 @@ for comparing two servers under the same load.
 With `--processing-p99 US`, `compare` and `summary` also judge the first
 run's stated processing time (transmit - receive in its answers) at p99
 below saturation against that bound: per run, and over the pairs as a
-median. `compare` then also gives the spread of that p99 over every passed
-step up to that rate (the verdict reads one step; a host stall on it
-decides it).
+median. Both also give the spread of that p99 over every passed step up
+to that rate (the verdict reads one step; a host stall on it decides it):
+`compare` its range and median, `summary` in how many steps it was
+within the bound, per pair and over all.
 """
 import argparse
 import json
@@ -144,16 +145,23 @@ def processing_verdict(r, bound):
             f"{v:.2f} us (target ≤ {bound:g} us: {'met' if v <= bound else 'NOT met'})")
 
 
-def processing_spread(r, bound):
-    """The verdict reads one step, and on a noisy host a stall on that step
-    decides it: the p99 of every passed step up to that rate, or None."""
+def step_p99s(r):
+    """The processing p99 of every passed step up to the below-saturation
+    rate, sorted (the verdict reads one step, and on a noisy host a stall
+    on that step decides it)."""
     if r["below"] is None:
-        return None
+        return []
     limit = r["below"]["sent_rate"]
-    vals = sorted(v for v in (pct(s, "processing_us", "p99") for s in r["steps"]
+    return sorted(v for v in (pct(s, "processing_us", "p99") for s in r["steps"]
                               if s["passed"] and s["sent_rate"] <= limit) if v is not None)
+
+
+def processing_spread(r, bound):
+    """That spread as a line, or None."""
+    vals = step_p99s(r)
     if not vals:
         return None
+    limit = r["below"]["sent_rate"]
     within = sum(1 for v in vals if v <= bound)
     return (f"{r['name']}'s stated processing p99 over its {len(vals)} passed step(s) up to {limit:,.0f}/s: "
             f"{vals[0]:.2f}-{vals[-1]:.2f} us, median {statistics.median(vals):.2f}; "
@@ -164,11 +172,11 @@ def summary_cmd(args):
     """Every pair's maxima and ratio, then the median ratio (pairs of runs
     taken one after the other: how much a single run's ratio can be trusted)."""
     names = args.names.split(",")
-    ratios, procs = [], []
+    ratios, procs, steps_within, steps_all = [], [], 0, 0
     judge_proc = args.processing_p99 is not None
     head = f"{'pair':<6} {names[0] + ' max/s':>20} {names[1] + ' max/s':>20} {'ratio':>7}  "
     if judge_proc:
-        head += f"{names[0] + ' proc p99 (us)':>24}  "
+        head += f"{names[0] + ' proc p99 (us)':>24} {'steps within':>12}  "
     print(head + "bound")
     for i, item in enumerate(args.pairs, 1):
         a_path, _, b_path = item.partition(":")
@@ -178,7 +186,12 @@ def summary_cmd(args):
         proc = processing_p99(a)
         if proc is not None:
             procs.append(proc)
-        cell = f"{fmt(proc, 24, 2)}  " if judge_proc else ""
+        cell = ""
+        if judge_proc:
+            vals = step_p99s(a)
+            within = sum(1 for v in vals if v <= args.processing_p99)
+            steps_within, steps_all = steps_within + within, steps_all + len(vals)
+            cell = f"{fmt(proc, 24, 2)} {f'{within}/{len(vals)}' if vals else '-':>12}  "
         if not a["best"] or not b["best"]:
             print(f"{i:<6} {'-':>20} {'-':>20} {'n/a':>7}  {cell}a run had no loss-free step")
             continue
@@ -209,6 +222,8 @@ def summary_cmd(args):
             print(f"{names[0]}'s stated processing p99 below saturation, median over {len(procs)} run(s): {med:.2f} us "
                   f"(range {procs[0]:.2f}-{procs[-1]:.2f}; target ≤ {bound:g} us: "
                   f"{'met' if med <= bound else 'NOT met'} at the median, met in {met} of {len(procs)})")
+            print(f"{names[0]}'s stated processing p99 over the passed steps up to each run's below-saturation rate: "
+                  f"within {bound:g} us in {steps_within} of {steps_all}")
 
 
 def common_rate(args):

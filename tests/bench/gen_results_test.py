@@ -209,16 +209,22 @@ class GenResults(unittest.TestCase):
 
     def test_summary_judges_the_processing_p99_of_every_run_that_has_one(self):
         def run(rate, proc):
-            return result([step(rate / 2, True, proc=(0.3, proc)), step(rate, True), step(rate * 2, False)])
+            # the verdict reads the step at rate/2; the spread takes the one below it too
+            return result([step(rate / 4, True, proc=(0.3, 1.2)), step(rate / 2, True, proc=(0.3, proc)),
+                           step(rate, True), step(rate * 2, False)])
         pairs = [(run(400e3, 0.8), run(40e3, 40)),
                  (run(400e3, 1.4), result([step(20e3, False)])),  # no ratio, but a processing time
                  (run(400e3, 1.0), run(40e3, 40))]  # at the bound: met
         lines = self.summary(pairs, "--target", "4", "--processing-p99", "1")
         self.assertIn("tachyond proc p99 (us)", lines[0])
-        self.assertRegex(lines[1], r"^1 +400,000 +40,000 +10\.00 +0\.80  measured$")
-        self.assertRegex(lines[2], r"^2 +- +- +n/a +1\.40  a run had no loss-free step$")
-        self.assertEqual(lines[-1], "tachyond's stated processing p99 below saturation, median over 3 run(s): 1.00 us "
+        self.assertIn("steps within", lines[0])
+        self.assertRegex(lines[1], r"^1 +400,000 +40,000 +10\.00 +0\.80 +1/2  measured$")
+        self.assertRegex(lines[2], r"^2 +- +- +n/a +1\.40 +0/2  a run had no loss-free step$")
+        self.assertRegex(lines[3], r"^3 +400,000 +40,000 +10\.00 +1\.00 +1/2  measured$")
+        self.assertEqual(lines[-2], "tachyond's stated processing p99 below saturation, median over 3 run(s): 1.00 us "
                                     "(range 0.80-1.40; target ≤ 1 us: met at the median, met in 2 of 3)")
+        self.assertEqual(lines[-1], "tachyond's stated processing p99 over the passed steps up to each run's "
+                                    "below-saturation rate: within 1 us in 2 of 6")
 
     def test_summary_with_no_measured_pair_says_the_target_cannot_be_judged(self):
         capped = result([step(20e3, True)], stop="generator", lower_bound=True)
