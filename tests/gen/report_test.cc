@@ -124,7 +124,7 @@ TEST(Report, FailedStepsThatPassedWhenRunAgainAreNamed) {
       make_result(6, StepKind::kRetry, 4000, s, kHz, false, 0.1),  // FAIL again: the end
   };
   const RunSummary summary = summarize(steps, StopReason::kLoss);
-  EXPECT_EQ(summary.passed_when_run_again, (std::vector<unsigned>{4}));
+  EXPECT_EQ(summary.passed_when_run_again, (std::vector<RunSummary::RunAgain>{{3, 4}}));
   EXPECT_THAT(format_table(info, steps, summary),
               HasSubstr("1 failed step passed when run again at the same rate (3 -> 4): without --loss-retries "
                         "the ramp would have ended at step 3\n"));
@@ -132,6 +132,28 @@ TEST(Report, FailedStepsThatPassedWhenRunAgainAreNamed) {
   // Nothing said when no retry rescued a step.
   const std::vector<StepResult> plain(steps.begin(), steps.begin() + 3);
   EXPECT_THAT(format_table(info, plain, summarize(plain, StopReason::kLoss)), Not(HasSubstr("run again")));
+}
+
+TEST(Report, WithSeveralLossRetriesTheFirstFailedRunIsNamed) {
+  // --loss-retries 2: 2000/s failed twice, then passed; 4000/s failed three times.
+  RunInfo info;
+  info.ramp = true;
+  const StepStats s = sample_step();
+  const std::vector<StepResult> steps = {
+      make_result(1, StepKind::kRamp, 1000, s, kHz, false, 1.0),   // pass
+      make_result(2, StepKind::kRamp, 2000, s, kHz, false, 0.1),   // FAIL
+      make_result(3, StepKind::kRetry, 2000, s, kHz, false, 0.1),  // FAIL
+      make_result(4, StepKind::kRetry, 2000, s, kHz, false, 1.0),  // pass: rescues step 2
+      make_result(5, StepKind::kRamp, 4000, s, kHz, false, 0.1),   // FAIL
+      make_result(6, StepKind::kRetry, 4000, s, kHz, false, 0.1),  // FAIL
+      make_result(7, StepKind::kRetry, 4000, s, kHz, false, 0.1),  // FAIL: the end
+  };
+  const RunSummary summary = summarize(steps, StopReason::kLoss);
+  EXPECT_EQ(summary.passed_when_run_again, (std::vector<RunSummary::RunAgain>{{2, 4}}));
+  EXPECT_THAT(format_table(info, steps, summary),
+              HasSubstr("1 failed step passed when run again at the same rate (2 -> 4): without --loss-retries "
+                        "the ramp would have ended at step 2\n"));
+  EXPECT_EQ(to_json(info, steps, summary)["result"]["passed_when_run_again"], nlohmann::json::array({4}));
 }
 
 TEST(Report, OneInvalidAnswerInMillionsDoesNotRoundToZero) {

@@ -80,12 +80,15 @@ RunSummary summarize(const std::vector<StepResult>& steps, StopReason stop) {
   }
   s.lower_bound = stop == StopReason::kGeneratorLimit || stop == StopReason::kMaxRate;
   for (size_t i = 1; i < steps.size(); ++i) {
-    const StepResult& failed = steps[i - 1];
     const StepResult& retry = steps[i];
-    if (retry.kind == StepKind::kRetry && retry.passed && !failed.passed && !failed.interrupted &&
-        retry.offered_rate == failed.offered_rate) {
-      s.passed_when_run_again.push_back(retry.number);
+    if (retry.kind != StepKind::kRetry || !retry.passed) continue;
+    // Back over the failed runs of this rate (several with --loss-retries 2 or more).
+    size_t first = i;
+    while (first > 0 && !steps[first - 1].passed && !steps[first - 1].interrupted &&
+           steps[first - 1].offered_rate == retry.offered_rate) {
+      --first;
     }
+    if (first < i) s.passed_when_run_again.push_back({steps[first].number, retry.number});
   }
   return s;
 }
@@ -149,13 +152,13 @@ std::string format_table(const RunInfo& info, const std::vector<StepResult>& ste
   t += std::string("run ended: ") + stop_reason_description(summary.stop) + "\n";
   if (!summary.passed_when_run_again.empty()) {
     std::string list;
-    for (unsigned n : summary.passed_when_run_again) {
-      list += (list.empty() ? "" : ", ") + std::to_string(n - 1) + " -> " + std::to_string(n);
+    for (const RunSummary::RunAgain& r : summary.passed_when_run_again) {
+      list += (list.empty() ? "" : ", ") + std::to_string(r.failed) + " -> " + std::to_string(r.passed);
     }
     const size_t count = summary.passed_when_run_again.size();
     t += printf_string("%zu failed step%s passed when run again at the same rate (%s): without --loss-retries "
                        "the ramp would have ended at step %u\n",
-                       count, count == 1 ? "" : "s", list.c_str(), summary.passed_when_run_again.front() - 1);
+                       count, count == 1 ? "" : "s", list.c_str(), summary.passed_when_run_again.front().failed);
   }
   if (info.kinds.size() > 1) {
     // Per kind over the whole run: a kind the server ignores is otherwise
@@ -340,12 +343,14 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
     }
   }
 
+  json passed_again = json::array();  // the retries' numbers
+  for (const RunSummary::RunAgain& r : summary.passed_when_run_again) passed_again.push_back(r.passed);
   json result = {
       {"stop_reason", stop_reason_name(summary.stop)},
       {"max_loss_free_rate", summary.max_loss_free_rate ? json(*summary.max_loss_free_rate) : json(nullptr)},
       {"max_loss_free_step", summary.max_loss_free_rate ? json(summary.max_loss_free_step) : json(nullptr)},
       {"lower_bound", summary.lower_bound},
-      {"passed_when_run_again", summary.passed_when_run_again},
+      {"passed_when_run_again", passed_again},
   };
   const PortCounters& p = summary.port;
   json port = {{"rx_packets", p.rx_packets}, {"tx_packets", p.tx_packets}, {"rx_missed", p.rx_missed},

@@ -62,9 +62,15 @@ struct RunSummary {
   std::optional<double> max_loss_free_rate;
   unsigned max_loss_free_step = 0;
   bool lower_bound = false;  // the generator, not the server, was the limit
-  // Retry steps that passed right after a step at the same rate failed
-  // (--loss-retries): without the retry, the ramp would have ended there.
-  std::vector<unsigned> passed_when_run_again;
+  // Retry steps that passed right after one or more runs of the same rate
+  // failed (--loss-retries), with the first of those failed runs: without
+  // the retries, the ramp would have ended there.
+  struct RunAgain {
+    unsigned failed = 0;  // the first failed run at that rate
+    unsigned passed = 0;  // the retry that passed
+    bool operator==(const RunAgain&) const = default;
+  };
+  std::vector<RunAgain> passed_when_run_again;
   PortCounters port;
 };
 
