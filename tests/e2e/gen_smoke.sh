@@ -6,12 +6,14 @@
 #   sudo tests/e2e/gen_smoke.sh TACHYOND TACHYON_GEN REFLECTOR
 #
 #   memif: tachyond (IPv4 and IPv6, every kind of request, a short ramp,
-#          interleaved mode, bursts, 802.1Q VLAN with --count), the
+#          interleaved mode, bursts, 802.1Q VLAN with --count, requests
+#          signed with --keys, right and wrong), the
 #          reflector (--echo); Ctrl-C prints the table; clear errors for
 #          a device that does not probe, a server that does not answer ARP
 #          and --hugepages where DPDK can use none
 #   veth:  tachyond and the reflector on net_af_xdp, and chronyd on the
-#          kernel's socket (also in interleaved mode), from tachyon-gen on
+#          kernel's socket (also in interleaved mode, and with signed
+#          requests: MD5 and AES-CMAC), from tachyon-gen on
 #          net_af_packet in the other namespace; the three DPDK programs on
 #          2 MiB hugepages, as bench/veth_bench.sh runs them (reserved here
 #          and given back), which must all be free again once they exit
@@ -118,8 +120,10 @@ for s in steps:
 if not eval(sys.argv[3], {"d": d, "steps": steps}):
     problems.append("condition failed: " + sys.argv[3])
 total = sum(s["answered"] for s in steps)
+refused = sum(k["refused"] for s in steps for k in s["by_kind"])
 sent = sum(s["sent"] for s in steps)
-note = "" if total * 2 >= sent else f" (of {sent} sent: a busy machine)"
+note = f" and {refused} refused" if refused else ""
+note += "" if (total + refused) * 2 >= sent else f" (of {sent} sent: a busy machine)"
 print("; ".join(problems) if problems else f"ok: {len(steps)} steps, {total} answered{note}, 0 invalid")
 EOF
 )
@@ -298,6 +302,38 @@ if start_memif_tachyond "$tmp/tachyond-vlan.toml"; then
   fi
   stop_memif_tachyond
 fi
+# --keys: tachyond reads the ntpd-format keys file, tachyon-gen the same
+# keys in chrony's format. Signed requests (SHA1, a 24-byte MAC) must all be
+# answered with a MAC that verifies; with the wrong secrets under the same
+# ids, every signed request gets a crypto-NAK and no answer is invalid.
+keys=$here/../auth/data
+for f in ntpd.keys chrony.keys wrong-chrony.keys; do install -m 600 "$keys/$f" "$tmp/$f"; done
+printf '\n[auth]\nkeys = "%s"\n' "$tmp/ntpd.keys" | cat "$tmp/tachyond-memif.toml" - >"$tmp/tachyond-auth.toml"
+signed_mix='v4+mac=2,v3+mac=1,v4+ef+mac=1,v4=1'
+if start_memif_tachyond "$tmp/tachyond-auth.toml"; then
+  run_gen memif-signed "$tmp/memif-signed.json" "${memif[@]}" -s 192.0.2.1 -r 2000 -t 1 --warmup 0 \
+    --keys "$tmp/chrony.keys" --mac-key-id 2 --mix "$signed_mix" &&
+    check_result "memif tachyond, requests signed with SHA1 key 2: every answer's MAC verifies" \
+      "$tmp/memif-signed.json" 1 \
+      'd["config"]["keys"]["algorithm"] == "SHA1" and all(k["answered"] > 0 and k["refused"] == 0 for k in steps[0]["by_kind"])' ||
+    fail "memif tachyond, signed requests: tachyon-gen failed"
+  grep -q "+mac requests signed with key 2 (SHA1) from $tmp/chrony.keys; their answers' MACs checked" \
+    "$tmp/memif-signed.out" || fail "memif signed requests: the header does not name the key"
+  stop_memif_tachyond
+fi
+if start_memif_tachyond "$tmp/tachyond-auth.toml"; then
+  # Four in five requests get a NAK, no time: the step's "half answered"
+  # rule does not apply (STRICT=0); the condition checks each kind.
+  STRICT=0
+  run_gen memif-wrong-key "$tmp/memif-wrong-key.json" "${memif[@]}" -s 192.0.2.1 -r 2000 -t 1 --warmup 0 \
+    --keys "$tmp/wrong-chrony.keys" --mac-key-id 1 --mix "$signed_mix" &&
+    check_result "memif tachyond, requests signed with a wrong secret: crypto-NAKs, none invalid" \
+      "$tmp/memif-wrong-key.json" 1 \
+      'all((k["answered"] == 0 < k["refused"]) if "+mac" in k["kind"] else (k["refused"] == 0 < k["answered"]) for k in steps[0]["by_kind"])' ||
+    fail "memif tachyond, wrong key: tachyon-gen failed"
+  STRICT=1
+  stop_memif_tachyond
+fi
 if start_memif_tachyond; then
   # Ctrl-C: the run stops and the table is printed.
   timeout 60 "$gen" "${memif[@]}" -s 192.0.2.1 -r 1000 -t 30 --warmup 0 --cpus "$gen_cpu" \
@@ -474,6 +510,7 @@ netns_kernel_server "$tag"
 cat >"$tmp/chrony.conf" <<EOF
 local stratum 1
 allow all
+keyfile $tmp/chrony.keys
 pidfile $tmp/chronyd.pid
 driftfile $tmp/chronyd.drift
 bindcmdaddress $tmp/chronyd.sock
@@ -485,17 +522,27 @@ for _ in $(seq 1 50); do [ -s "$tmp/chronyd.pid" ] && break; sleep 0.1; done
 if [ -s "$tmp/chronyd.pid" ]; then
   pass "veth: chronyd serving on the kernel's socket"
   # chronyd silently drops requests with a MAC of a key it does not have
-  # and answers every other kind: the per-kind figures must say exactly
-  # that (each kind with a MAC lost, each other kind answered).
+  # (77) and answers every other kind: the per-kind figures must say
+  # exactly that (each kind with a MAC lost, each other kind answered).
   chronyd_kinds='all((k["answered"] == 0) == ("+mac" in k["kind"]) and k["sent"] > 0 for s in steps for k in s["by_kind"])'
   run_gen chronyd-v4 "$tmp/chronyd-v4.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 -r 2000 -t 2 \
-    --warmup 1 --mix "$mix" &&
+    --warmup 1 --mix "$mix" --mac-key-id 77 &&
     check_result "veth chronyd IPv4, every kind but +mac answered" "$tmp/chronyd-v4.json" 1 "$chronyd_kinds" ||
     fail "veth chronyd IPv4: tachyon-gen failed"
   run_gen chronyd-v6 "$tmp/chronyd-v6.json" "${veth[@]}" -s 2001:db8::1 --source 2001:db8::8000/113 -r 2000 -t 2 \
-    --warmup 1 --mix "$mix" &&
+    --warmup 1 --mix "$mix" --mac-key-id 77 &&
     check_result "veth chronyd IPv6, every kind but +mac answered" "$tmp/chronyd-v6.json" 1 "$chronyd_kinds" ||
     fail "veth chronyd IPv6: tachyon-gen failed"
+  # --keys against another implementation: chronyd checks our MACs (MD5
+  # and AES-CMAC) and signs its answers, whose MACs we check. Every kind
+  # must be answered, no answer invalid.
+  for id in 1 3; do
+    run_gen "chronyd-key$id" "$tmp/chronyd-key$id.json" "${veth[@]}" -s 192.0.2.1 --source 192.0.2.128/25 -r 1000 \
+      -t 2 --warmup 1 --keys "$tmp/chrony.keys" --mac-key-id "$id" --mix "$signed_mix" &&
+      check_result "veth chronyd, requests signed with key $id: every kind answered, its MACs verify" \
+        "$tmp/chronyd-key$id.json" 1 'all(k["answered"] > 0 for s in steps for k in s["by_kind"])' ||
+      fail "veth chronyd, key $id: tachyon-gen failed"
+  done
   # chronyd serves interleaved mode too: our requests must be ones it
   # recognizes, and its interleaved answers valid. (No share asserted: a
   # lost answer on a busy machine makes the client's next one basic.)

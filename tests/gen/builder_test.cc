@@ -6,6 +6,8 @@
 
 #include <map>
 
+#include "auth/key_file.h"
+#include "tests/gen/reference_mac.h"
 #include "tests/support/frames.h"
 #include "tools/gen/frames.h"
 #include "tools/gen/request_builder.h"
@@ -140,6 +142,57 @@ TEST(RequestBuilder, InterleavedRequestsCarryOriginAndReceiveWithCorrectChecksum
                                               64, false);
         const Bytes got(out, out + len);
         EXPECT_EQ(got, want) << server << " " << mix[t].name() << ": " << testing::hex_diff(want, got);
+      }
+    }
+  }
+}
+
+// --keys: each +mac request carries the key's id and the MAC of the
+// finished request (transmit timestamp included), computed the plain way
+// with OpenSSL, and a UDP checksum over all of it; other requests are left
+// as they were built.
+TEST_P(RequestBuilderTest, SignedRequestsCarryTheKeysMacAndCorrectChecksums) {
+  const Case c = GetParam();
+  const auth::KeyFileResult keys = auth::parse_key_file(testing::kTestKeys, "test.keys");
+  ASSERT_TRUE(keys.ok());
+  auto engine = auth::MacEngine::create();
+  ASSERT_TRUE(engine) << engine.message();
+  const std::vector<MixEntry> mix = *parse_mix("v4+mac,v3+mac,v4+ef+mac,v1+sym+mac,v4");
+  for (const auth::Key& key : keys.keys.keys()) {
+    RequestParams params;
+    params.src_mac = kGenMac;
+    params.dst_mac = kServerMac;
+    params.vlan = c.vlan;
+    params.server = ip(c.server);
+    params.mac_key_id = 99;  // not used when there is a key
+    params.mac_key = &key;
+    const std::vector<IpAddress> clients = {ip(c.client)};
+    auto b = RequestBuilder::make(params, mix, clients, 42);
+    ASSERT_TRUE(b) << b.message();
+    EXPECT_EQ(b->mac_key(), &key);
+    for (size_t t = 0; t < mix.size(); ++t) {
+      EXPECT_EQ(b->request_template(t).is_signed(), mix[t].mac);
+      for (uint64_t xmt : {uint64_t{0}, uint64_t{1}, uint64_t{0xe8f1'2345'6789'abcd}, ~uint64_t{0}}) {
+        for (uint16_t port : {uint16_t{1}, uint16_t{4242}, uint16_t{65535}}) {
+          uint8_t out[RequestTemplate::kBytes] = {};
+          const uint16_t len = b->build(out, static_cast<uint8_t>(t), 0, port, xmt);
+          ASSERT_TRUE(b->sign(out, static_cast<uint8_t>(t), *engine));
+          ASSERT_LE(len, RequestTemplate::kBytes);
+          MixEntry unsigned_entry = mix[t];
+          unsigned_entry.mac = false;
+          Bytes payload = expected_payload(unsigned_entry, out + b->ntp_offset(), xmt, 0);
+          if (mix[t].mac) {
+            const Bytes mac = testing::reference_mac(key, payload.data(), payload.size());
+            ASSERT_EQ(mac.size(), key.mac_size());
+            payload.insert(payload.end(), mac.begin(), mac.end());
+          }
+          const Bytes want = testing::udp_frame(host(kGenMac, clients[0], port),
+                                                host(kServerMac, params.server, 123), params.server.v6, c.vlan,
+                                                payload, 64, false);
+          const Bytes got(out, out + len);
+          EXPECT_EQ(got, want) << auth::algorithm_name(key.algorithm) << " " << mix[t].name() << " xmt " << xmt
+                               << " port " << port << ": " << testing::hex_diff(want, got);
+        }
       }
     }
   }

@@ -106,12 +106,36 @@ TEST(Options, UsageErrorsExitTwo) {
       {"-d", "x", "-s", "192.0.2.1", "--burst", "0"},
       {"-d", "x", "-s", "192.0.2.1", "--burst", "33"},
       {"-d", "x", "-s", "192.0.2.1", "--interleaved", "--echo"},  // a reflector answers no interleaved request
+      {"-d", "x", "-s", "192.0.2.1", "--keys", "k", "--keys-format", "ntp"},
+      {"-d", "x", "-s", "192.0.2.1", "--keys", "k"},                      // nothing to sign
+      {"-d", "x", "-s", "192.0.2.1", "--keys", "k", "--mix", "v4,v3+sym"},  // nothing to sign
+      {"-d", "x", "-s", "192.0.2.1", "--keys", "k", "--mix", "v4+mac", "--mac-key-id", "0"},
   };
   for (const auto& args : bad) {
     int code = -1;
     EXPECT_FALSE(parse(args, &code)) << args.back();
     EXPECT_EQ(code, 2) << args.back();
   }
+}
+
+TEST(Options, KeysSignTheMixsMacRequests) {
+  auto o = parse({"-d", "x", "-s", "192.0.2.1", "--keys", "/etc/ntp.keys", "--mix", "v4=9,v4+mac=1", "--mac-key-id",
+                  "7", "--keys-format", "chrony"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->keys_path, "/etc/ntp.keys");
+  EXPECT_EQ(o->mac_key_id, 7u);
+  EXPECT_EQ(o->keys_format, auth::KeyFileFormat::kChrony);
+  EXPECT_EQ(parse({"-d", "x", "-s", "192.0.2.1"})->keys_format, auth::KeyFileFormat::kAuto);
+  EXPECT_TRUE(parse({"-d", "x", "-s", "192.0.2.1"})->keys_path.empty());
+
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(parse({"-d", "x", "-s", "192.0.2.1", "--keys", "k", "--mix", "v4,v3"}));
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("--keys signs the mix's +mac requests, and --mix v4,v3 has none (e.g. --mix v4+mac)"));
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(parse({"-d", "x", "-s", "192.0.2.1", "--keys", "k", "--mix", "v4+mac", "--keys-format", "ntp"}));
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("--keys-format \"ntp\": expected auto, ntpd or chrony"));
 }
 
 TEST(Options, HelpExitsZero) {

@@ -197,6 +197,30 @@ TEST(Report, InterleavedModeCountsBothKindsOfAnswer) {
   EXPECT_FALSE(b["steps"][0].contains("interleaved"));
 }
 
+TEST(Report, SignedRequestsNameTheirKeyAndTheMacFailures) {
+  RunInfo info;
+  info.keys_file = "/etc/ntp.keys";
+  info.key_id = 2;
+  info.key_algorithm = "SHA1";
+  StepStats s = sample_step();
+  s.c.invalid[static_cast<size_t>(Invalid::kBadMac)] = 3;
+  s.c.invalid[static_cast<size_t>(Invalid::kUnsignedAnswer)] = 4;
+  const std::vector<StepResult> steps = {make_result(1, StepKind::kFixed, 1000, s, kHz, false, 1.0)};
+  const RunSummary summary = summarize(steps, StopReason::kCompleted);
+  EXPECT_THAT(format_header(info),
+              HasSubstr("\n  +mac requests signed with key 2 (SHA1) from /etc/ntp.keys; their answers' MACs checked"));
+  const std::string table = format_table(info, steps, summary);
+  EXPECT_THAT(table, testing::ContainsRegex("bad_mac +3 +answer's MAC is not under the request's key"));
+  EXPECT_THAT(table, testing::ContainsRegex("unsigned_answer +4 +answer to a signed request \\(--keys\\) carries no MAC"));
+  const nlohmann::json j = to_json(info, steps, summary);
+  EXPECT_EQ(j["config"]["keys"], (nlohmann::json{{"file", "/etc/ntp.keys"}, {"key_id", 2}, {"algorithm", "SHA1"}}));
+  EXPECT_EQ(j["steps"][0]["invalid_by_reason"]["bad_mac"], 3);
+  EXPECT_EQ(j["steps"][0]["invalid_by_reason"]["unsigned_answer"], 4);
+
+  EXPECT_THAT(format_header(RunInfo{}), Not(HasSubstr("signed")));
+  EXPECT_TRUE(to_json(RunInfo{}, steps, summary)["config"]["keys"].is_null());
+}
+
 TEST(Report, EachRequestKindHasItsOwnLoss) {
   // Two kinds: v4 answered but for 4 (2 KoD, 1 invalid, 1 lost); v4+mac
   // never answered at all (as chronyd does without the key).

@@ -2,9 +2,12 @@
 // wrong (or a Kiss-o'-Death, or an unsynchronized server) is told apart.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <vector>
 
+#include "auth/key_file.h"
 #include "core/ntp_packet.h"
+#include "tests/gen/reference_mac.h"
 #include "tools/gen/validator.h"
 
 namespace tachyon::gen {
@@ -280,6 +283,90 @@ TEST(Validator, TruncatedAndMalformedTrailersAreInvalid) {
 TEST(Validator, CryptoNakIsCountedApart) {
   std::vector<uint8_t> b = encode(good_header(), 4);  // key id 0
   EXPECT_EQ(check(b).verdict, Verdict::kCryptoNak);
+}
+
+// --keys: an answer to a signed request must carry a MAC under the
+// request's key that verifies. The answers are signed here the plain way
+// (tests/gen/reference_mac.h).
+class AnswerMac : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auth::KeyFileResult file = auth::parse_key_file(testing::kTestKeys, "test.keys");
+    ASSERT_TRUE(file.ok());
+    keys_ = std::move(file.keys);
+    auto engine = auth::MacEngine::create();
+    ASSERT_TRUE(engine) << engine.message();
+    engine_.emplace(std::move(engine.value()));
+  }
+
+  // The answer `h` signed with key `id` (`digest` bytes of its digest kept).
+  std::vector<uint8_t> signed_answer(const core::NtpHeader& h, uint32_t id, size_t digest = 0) {
+    std::vector<uint8_t> b = encode(h);
+    const std::vector<uint8_t> mac = testing::reference_mac(*keys_.find(id), b.data(), b.size());
+    b.insert(b.end(), mac.begin(), digest ? mac.begin() + 4 + static_cast<long>(digest) : mac.end());
+    return b;
+  }
+
+  AnswerCheck check_mac(const std::vector<uint8_t>& b, uint32_t key_id) {
+    return check_answer_mac(check(b), b, key_id, *engine_, keys_);
+  }
+
+  auth::KeyStore keys_;
+  std::optional<auth::MacEngine> engine_;
+};
+
+TEST_F(AnswerMac, AnAnswerSignedWithTheRequestsKeyPassesWithItsTimings) {
+  for (uint32_t id : {1u, 2u, 3u}) {
+    const AnswerCheck c = check_mac(signed_answer(good_header(), id), id);
+    ASSERT_EQ(c.verdict, Verdict::kGood) << "key " << id;
+    EXPECT_EQ(c.processing_ns, 1000);
+    EXPECT_EQ(c.offset_ns, (40'000 + (41'000 - 100'000)) / 2);
+  }
+  core::NtpHeader unsync = good_header();
+  unsync.stratum = 16;
+  EXPECT_EQ(check_mac(signed_answer(unsync, 2), 2).verdict, Verdict::kUnsynchronized);
+}
+
+TEST_F(AnswerMac, AnAnswerWithoutAMacIsInvalid) {
+  EXPECT_EQ(check_mac(encode(good_header()), 1).invalid, Invalid::kUnsignedAnswer);
+  // An extension field alone is no MAC either.
+  std::vector<uint8_t> ef = encode(good_header(), 28);
+  core::store_be16(ef.data() + 48, 0x0104);
+  core::store_be16(ef.data() + 50, 28);
+  EXPECT_EQ(check_mac(ef, 1).invalid, Invalid::kUnsignedAnswer);
+}
+
+TEST_F(AnswerMac, AWrongOrForgedMacIsInvalid) {
+  // Another of our keys, correctly computed: not the request's.
+  EXPECT_EQ(check_mac(signed_answer(good_header(), 2), 1).invalid, Invalid::kBadMac);
+  // A key id we do not have.
+  std::vector<uint8_t> b = signed_answer(good_header(), 1);
+  core::store_be32(b.data() + 48, 7);
+  EXPECT_EQ(check_mac(b, 7).invalid, Invalid::kBadMac);
+  for (uint32_t id : {1u, 2u, 3u}) {
+    const std::vector<uint8_t> good = signed_answer(good_header(), id);
+    // One bit of the digest, and one of the header (the transmit timestamp).
+    b = good;
+    b.back() ^= 1;
+    EXPECT_EQ(check_mac(b, id).invalid, Invalid::kBadMac) << "key " << id;
+    b = good;
+    b[47] ^= 1;
+    EXPECT_EQ(check_mac(b, id).invalid, Invalid::kBadMac) << "key " << id;
+  }
+  // SHA1's MAC cut to 16 bytes (a 20-byte MAC, as MD5 makes).
+  EXPECT_EQ(check_mac(signed_answer(good_header(), 2, 16), 2).invalid, Invalid::kBadMac);
+}
+
+TEST_F(AnswerMac, OtherVerdictsAreLeftAsTheyAre) {
+  // A crypto-NAK: the server could not authenticate the request.
+  EXPECT_EQ(check_mac(encode(good_header(), 4), 1).verdict, Verdict::kCryptoNak);
+  core::NtpHeader kod = good_header();
+  kod.stratum = 0;
+  kod.refid = core::refid_from_ascii("RATE");
+  EXPECT_EQ(check_mac(encode(kod), 1).verdict, Verdict::kKissOfDeath);
+  core::NtpHeader wrong = good_header();
+  wrong.origin = NtpTimestamp{1};
+  EXPECT_EQ(check_mac(signed_answer(wrong, 1), 1).invalid, Invalid::kOriginMismatch);
 }
 
 TEST(Validator, NamesAreDistinct) {

@@ -35,6 +35,7 @@
 #include "tools/gen/options.h"
 #include "tools/gen/report.h"
 #include "tools/gen/resolve.h"
+#include "tools/gen/signing_keys.h"
 #include "tools/gen/worker.h"
 
 namespace tachyon::gen {
@@ -203,6 +204,7 @@ class Generator {
 
   std::vector<IpAddress> clients_;
   ClientSet client_set_;
+  std::optional<SigningKeys> keys_;  // --keys
   std::optional<RequestBuilder> builder_;
   std::vector<uint8_t> schedule_;
   Control control_;
@@ -220,6 +222,20 @@ Status Generator::start() {
   out_.progress_tty = isatty(STDERR_FILENO) == 1;
   out_.quiet = o_.quiet;
   workers_n_ = static_cast<unsigned>(o_.cpus.size());
+
+  // The keys file first: its errors are the user's to fix before DPDK starts.
+  std::vector<auth::MacEngine> engines;
+  if (!o_.keys_path.empty()) {
+    auto keys = load_signing_keys(o_.keys_path, o_.keys_format, o_.mac_key_id);
+    if (!keys) return keys.status();
+    keys_ = std::move(keys.value());
+    for (const std::string& w : keys_->warnings) std::fprintf(stderr, "tachyon-gen: warning: %s\n", w.c_str());
+    for (unsigned i = 0; i < workers_n_; ++i) {
+      auto engine = auth::MacEngine::create();
+      if (!engine) return Status::error("--keys: " + engine.message());
+      engines.push_back(std::move(engine.value()));
+    }
+  }
 
   dp::EalOptions eal;
   eal.program = "tachyon-gen";
@@ -310,6 +326,7 @@ Status Generator::start() {
   params.server = o_.server;
   params.server_port = o_.server_port;
   params.mac_key_id = o_.mac_key_id;
+  params.mac_key = keys_ ? keys_->key : nullptr;
   auto builder = RequestBuilder::make(params, o_.mix, clients_, seed);
   if (!builder) return builder.status();
   builder_ = std::move(builder.value());
@@ -346,6 +363,7 @@ Status Generator::start() {
     ws.queue = static_cast<uint16_t>(i);
     ws.pool = port_->pool(static_cast<uint16_t>(i));
     ws.builder = &*builder_;
+    ws.keys = keys_ ? &keys_->store : nullptr;
     ws.schedule = schedule_.data();
     ws.codec = codec;
     ws.echo = o_.echo;
@@ -366,7 +384,9 @@ Status Generator::start() {
     ws.rx_tsc_offset = rx_tsc_offset;
     ws.control = &control_;
     ws.shared = shared_.get();
-    workers_.push_back(std::make_unique<Worker>(ws));
+    std::optional<auth::MacEngine> engine;
+    if (!engines.empty()) engine.emplace(std::move(engines[i]));
+    workers_.push_back(std::make_unique<Worker>(ws, std::move(engine)));
   }
   if (o_.count != 0 && o_.count < workers_n_) {
     return Status::error("--count must be at least the number of workers (" + std::to_string(workers_n_) + ")");
@@ -394,6 +414,11 @@ Status Generator::start() {
   info_.clients = builder_->client_count();
   info_.mix = mix_string(o_.mix);
   for (const MixEntry& e : o_.mix) info_.kinds.push_back(e.name());
+  if (keys_) {
+    info_.keys_file = o_.keys_path;
+    info_.key_id = keys_->key->id;
+    info_.key_algorithm = auth::algorithm_name(keys_->key->algorithm);
+  }
   info_.workers = workers_n_;
   info_.cpus = cpu_list_string(o_.cpus);
   info_.ramp = o_.ramp;

@@ -25,6 +25,10 @@ constexpr const char* kFooter = R"(Examples:
   # interleaved mode (chrony's xleave) against tachyond, 64 clients, 2k requests/s:
   tachyon-gen -d net_memif0,role=client,socket=/tmp/tachyon.sock -s 192.0.2.1 --interleaved --clients 64 -r 2k
 
+  # a server that authenticates: requests signed with key 2 of its keys file, 90 % of them:
+  tachyon-gen -d net_memif0,role=client,socket=/tmp/tachyon.sock -s 192.0.2.1 -r 50k \
+      --keys /etc/tachyon/ntp.keys --mac-key-id 2 --mix 'v4+mac=9,v4=1'
+
   # a real NIC, four TX/RX lcores, server behind a router:
   tachyon-gen -d 0000:3b:00.0 -s 203.0.113.10 --gateway 198.18.0.1 --source 198.18.0.0/16 \
       --cpus 2-5 --ramp --start-rate 1M
@@ -98,7 +102,7 @@ Result<std::vector<uint32_t>> parse_cpu_list(const std::string& text) {
 std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& exit_code) {
   GenOptions o;
   std::string server, source, server_mac, gateway, source_ports = "1024-65535", mix = "v4", rate = "10k";
-  std::string start_rate = "10k", max_rate, cpus = "1";
+  std::string start_rate = "10k", max_rate, cpus = "1", keys_format = "auto";
   int main_cpu = -1;
   uint64_t vlan = 0, port = 123;
 
@@ -140,10 +144,18 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
       ->group(clients);
   app.add_option("--mix", mix,
                  "request mix: vN[+sym][+ef][+mac][=WEIGHT],... N=1-4; +sym mode 1 instead of 3; +ef an extension "
-                 "field (v4); +mac a 20-byte MAC")
+                 "field (v4); +mac a MAC (a real one with --keys, else key --mac-key-id and 16 random bytes)")
       ->capture_default_str()
       ->group(clients);
   app.add_option("--mac-key-id", o.mac_key_id, "key id of +mac requests")->capture_default_str()->group(clients);
+  app.add_option("--keys", o.keys_path,
+                 "keys file (ntpd's ntp.keys or chrony's chrony.keys format): +mac requests are signed with key "
+                 "--mac-key-id from it, and their answers must carry a MAC under that key that verifies; "
+                 "default: +mac requests carry 16 random bytes")
+      ->group(clients);
+  app.add_option("--keys-format", keys_format, "how --keys is read: auto, ntpd or chrony")
+      ->capture_default_str()
+      ->group(clients);
   auto* interleaved =
       app.add_flag("--interleaved", o.interleaved,
                    "interleaved client/server mode (chrony's xleave): each client keeps one source port and sends "
@@ -314,6 +326,15 @@ std::optional<GenOptions> parse_options(int argc, const char* const* argv, int& 
   auto m = parse_mix(mix);
   if (!m) return fail(m.message());
   o.mix = *m;
+  auto kf = auth::parse_key_file_format(keys_format);
+  if (!kf) return fail("--keys-format \"" + keys_format + "\": expected auto, ntpd or chrony");
+  o.keys_format = *kf;
+  if (!o.keys_path.empty()) {
+    if (std::none_of(o.mix.begin(), o.mix.end(), [](const MixEntry& e) { return e.mac; })) {
+      return fail("--keys signs the mix's +mac requests, and --mix " + mix + " has none (e.g. --mix v4+mac)");
+    }
+    if (o.mac_key_id == 0) return fail("--mac-key-id 0 is no key (it marks a crypto-NAK): use 1 or more");
+  }
 
   auto r = parse_rate(rate);
   if (!r) return fail("--rate: " + r.message());

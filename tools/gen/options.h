@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/key_file.h"
 #include "core/result.h"
 #include "tools/gen/addresses.h"
 #include "tools/gen/rate_plan.h"
@@ -32,6 +33,8 @@ struct GenOptions {
   uint16_t source_port_max = 65535;
   std::vector<MixEntry> mix;
   uint32_t mac_key_id = 1;
+  std::string keys_path;              // --keys: +mac requests signed, answers' MACs checked; "" none
+  auth::KeyFileFormat keys_format = auth::KeyFileFormat::kAuto;
   bool interleaved = false;           // interleaved client/server mode (chrony's xleave)
 
   // How many, how fast.

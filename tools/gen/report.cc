@@ -103,6 +103,10 @@ std::string format_header(const RunInfo& info) {
   h += ", " + std::to_string(info.workers) + (info.workers == 1 ? " worker" : " workers") + " on CPU " + info.cpus;
   h += "\n  " + std::to_string(info.clients) + " clients from " + info.source + ", mix " + info.mix;
   if (info.interleaved) h += ", interleaved mode";
+  if (!info.keys_file.empty()) {
+    h += "\n  +mac requests signed with key " + std::to_string(info.key_id) + " (" + info.key_algorithm + ") from " +
+         info.keys_file + "; their answers' MACs checked";
+  }
   if (info.ramp) {
     h += printf_string("\n  ramp from %s/s x%.3g per %.3g s step, fails above %.3g%% without a usable answer",
                        human_rate(info.ramp_options.start_rate).c_str(), info.ramp_options.multiplier, info.step_s,
@@ -274,6 +278,10 @@ nlohmann::json to_json(const RunInfo& info, const std::vector<StepResult>& steps
       {"reject_unsync", info.reject_unsync},
       {"echo", info.echo},
       {"interleaved", info.interleaved},
+      {"keys", info.keys_file.empty() ? json(nullptr)
+                                      : json{{"file", info.keys_file},
+                                             {"key_id", info.key_id},
+                                             {"algorithm", info.key_algorithm}}},
       {"tsc_hz", info.tsc_hz},
   };
   if (info.ramp) {

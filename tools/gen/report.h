@@ -31,6 +31,10 @@ struct RunInfo {
   uint32_t clients = 0;
   std::string mix;
   std::vector<std::string> kinds;  // the mix's entries by index ("v4", "v4+sym"): StepCounters::by_kind
+  // --keys: what +mac requests are signed with; empty without.
+  std::string keys_file;
+  uint32_t key_id = 0;
+  std::string key_algorithm;  // "MD5", "SHA1", "AES128CMAC"
   unsigned workers = 1;
   std::string cpus;
   bool ramp = false;

@@ -28,6 +28,7 @@ Result<RequestBuilder> RequestBuilder::make(const RequestParams& params, const s
 
   RequestBuilder b;
   b.v6_ = params.server.v6;
+  b.mac_key_ = params.mac_key;
   const uint16_t l2 = params.vlan ? 18 : 14;
   const uint16_t l3 = b.v6_ ? 40 : 20;
   b.l3_offset_ = l2;
@@ -61,7 +62,12 @@ Result<RequestBuilder> RequestBuilder::make(const RequestParams& params, const s
       core::store_be16(ntp + n + 2, kExtensionFieldSize);
       n += kExtensionFieldSize;  // value: zero
     }
-    if (e.mac) {
+    if (e.mac && params.mac_key != nullptr) {
+      // Signed per request by sign(): the key id now, the digest zero.
+      core::store_be32(ntp + n, params.mac_key->id);
+      t.signed_mac_offset = static_cast<uint16_t>(n);
+      n += params.mac_key->mac_size();
+    } else if (e.mac) {
       core::store_be32(ntp + n, params.mac_key_id);
       for (size_t i = 4; i < core::kMd5MacSize; ++i) ntp[n + i] = static_cast<uint8_t>(rng());
       n += core::kMd5MacSize;

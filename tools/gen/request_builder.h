@@ -8,14 +8,22 @@
 // checksums from the precomputed sums (RFC 1071: the one's-complement sum
 // is additive). Checksums are always complete, never left for an offload.
 //
-// build() is noexcept, allocation-free and reads only immutable state: any
-// number of lcores may call it concurrently on one RequestBuilder.
+// With a key (RequestParams::mac_key, from --keys), +mac requests carry a
+// real MAC: the template holds the key id and a zero digest, and sign(),
+// after build(), computes the digest over the finished request (transmit
+// timestamp included) and adds it to the UDP checksum.
+//
+// build() and sign() are noexcept, allocation-free and read only immutable
+// state (sign() also uses the caller's MacEngine, one per lcore): any
+// number of lcores may call them concurrently on one RequestBuilder.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "auth/keys.h"
+#include "auth/mac_engine.h"
 #include "core/ntp_packet.h"
 #include "core/result.h"
 #include "dpdk/checksum.h"
@@ -30,7 +38,10 @@ struct RequestParams {
   uint16_t vlan = 0;        // 0: untagged
   IpAddress server;
   uint16_t server_port = 123;
-  uint32_t mac_key_id = 1;  // key id of +mac requests
+  uint32_t mac_key_id = 1;  // key id of +mac requests without a key (16 random bytes follow)
+  // +mac requests signed with this key (its id, its algorithm's MAC size);
+  // null: mac_key_id and random bytes. Must outlive the builder.
+  const auth::Key* mac_key = nullptr;
   int8_t poll = 6;          // poll exponent the requests announce
 };
 
@@ -44,7 +55,7 @@ inline constexpr uint16_t kExtensionFieldType = 0x2005;
 inline constexpr size_t kExtensionFieldSize = 28;
 
 struct RequestTemplate {
-  static constexpr size_t kBytes = 192;  // fits the largest request (162 bytes)
+  static constexpr size_t kBytes = 192;  // fits the largest request (166 bytes: VLAN, IPv6, +ef, SHA1 MAC)
 
   alignas(64) uint8_t bytes[kBytes] = {};  // source address, port, checksums, xmt zero
   uint16_t length = 0;                     // frame length
@@ -54,6 +65,11 @@ struct RequestTemplate {
   core::Mode reply_mode = core::Mode::kServer;
   uint64_t ip_sum = 0;   // IPv4 header, checksum and source zero
   uint64_t udp_sum = 0;  // pseudo-header and datagram, source address, port, checksum and xmt zero
+  // A signed request (+mac with a key): where its MAC starts in the NTP
+  // payload (what the MAC covers); 0 for any other request.
+  uint16_t signed_mac_offset = 0;
+
+  bool is_signed() const noexcept { return signed_mac_offset != 0; }
 };
 
 class RequestBuilder {
@@ -72,7 +88,15 @@ class RequestBuilder {
   uint16_t build(uint8_t* out, uint8_t tmpl, uint32_t client, uint16_t sport, uint64_t xmt, uint64_t org = 0,
                  uint64_t rec = 0) const noexcept;
 
+  // Signs request `tmpl` that build() just wrote at `frame`: the digest
+  // over its NTP payload up to the MAC, then the UDP checksum. Does nothing
+  // for a template that is not signed. Returns false if OpenSSL failed (the
+  // digest is then left zero: the server will refuse the request).
+  bool sign(uint8_t* frame, uint8_t tmpl, auth::MacEngine& engine) const noexcept;
+
   const RequestTemplate& request_template(size_t i) const noexcept { return templates_[i]; }
+  // The key +mac requests are signed with, or null.
+  const auth::Key* mac_key() const noexcept { return mac_key_; }
   size_t template_count() const noexcept { return templates_.size(); }
   uint32_t client_count() const noexcept { return static_cast<uint32_t>(clients_.size()); }
   bool v6() const noexcept { return v6_; }
@@ -86,6 +110,7 @@ class RequestBuilder {
 
   std::vector<RequestTemplate> templates_;
   std::vector<Client> clients_;
+  const auth::Key* mac_key_ = nullptr;
   bool v6_ = false;
   uint16_t l3_offset_ = 0;
   uint16_t udp_offset_ = 0;
@@ -125,6 +150,26 @@ inline uint16_t RequestBuilder::build(uint8_t* out, uint8_t tmpl, uint32_t clien
   const uint16_t udp_csum = dp::csum::field(sum);
   core::store_be16(udp + 6, udp_csum == 0 ? 0xffff : udp_csum);  // RFC 768: 0 means "none"
   return t.length;
+}
+
+inline bool RequestBuilder::sign(uint8_t* frame, uint8_t tmpl, auth::MacEngine& engine) const noexcept {
+  const RequestTemplate& t = templates_[tmpl];
+  if (!t.is_signed()) return true;
+  uint8_t* ntp = frame + ntp_offset_;
+  const size_t mac_size = mac_key_->mac_size();
+  if (engine.sign(*mac_key_, {ntp, t.signed_mac_offset}, {ntp + t.signed_mac_offset, mac_size}) != mac_size) {
+    return false;
+  }
+  // The template's sum has the key id and a zero digest; the digest starts
+  // at an even offset of the datagram (the header, the extension field and
+  // the key id are multiples of 4 bytes), so its sum simply adds in.
+  uint8_t* udp = frame + udp_offset_;
+  const uint64_t digest = dp::csum::sum(ntp + t.signed_mac_offset + auth::kKeyIdSize, mac_size - auth::kKeyIdSize);
+  uint16_t field;  // as stored: the complemented fold, native order like the sums
+  std::memcpy(&field, udp + 6, 2);
+  const uint16_t udp_csum = dp::csum::field(uint64_t{static_cast<uint16_t>(~field)} + digest);
+  core::store_be16(udp + 6, udp_csum == 0 ? 0xffff : udp_csum);
+  return true;
 }
 
 }  // namespace tachyon::gen

@@ -92,6 +92,21 @@ AnswerCheck check_answer(std::span<const uint8_t> ntp, const Expectation& expect
   return c;
 }
 
+AnswerCheck check_answer_mac(const AnswerCheck& check, std::span<const uint8_t> ntp, uint32_t key_id,
+                             auth::MacEngine& engine, const auth::KeyStore& keys) noexcept {
+  if (check.verdict != Verdict::kGood && check.verdict != Verdict::kUnsynchronized) return check;
+  if (ntp.size() == core::kNtpHeaderSize) return invalid(Invalid::kUnsignedAnswer);
+  // check_answer() found the trailer well-formed.
+  const core::Trailer t = core::parse_trailer(ntp, core::version_of(ntp[core::off::kLiVnMode]));
+  if (!t.has_mac()) return invalid(Invalid::kUnsignedAnswer);
+  // RFC 5905 section 7.3: the server answers with the key the request used.
+  if (t.key_id(ntp) != key_id) return invalid(Invalid::kBadMac);
+  if (engine.verify(ntp, t.mac_offset, t.mac_length, keys).status != auth::MacStatus::kValid) {
+    return invalid(Invalid::kBadMac);
+  }
+  return check;
+}
+
 const char* invalid_name(Invalid i) noexcept {
   switch (i) {
     case Invalid::kTruncated: return "truncated";
@@ -106,6 +121,8 @@ const char* invalid_name(Invalid i) noexcept {
     case Invalid::kOutOfBounds: return "out_of_bounds";
     case Invalid::kIpChecksum: return "ip_checksum";
     case Invalid::kUnsynchronized: return "unsynchronized";
+    case Invalid::kUnsignedAnswer: return "unsigned_answer";
+    case Invalid::kBadMac: return "bad_mac";
     case Invalid::kCount_: break;
   }
   return "unknown";
@@ -127,6 +144,8 @@ const char* invalid_description(Invalid i) noexcept {
     case Invalid::kOutOfBounds: return "server timestamps further than --max-offset from our clock";
     case Invalid::kIpChecksum: return "IPv4 header checksum wrong";
     case Invalid::kUnsynchronized: return "unsynchronized server (LI=3 or stratum 16) with --reject-unsync";
+    case Invalid::kUnsignedAnswer: return "answer to a signed request (--keys) carries no MAC";
+    case Invalid::kBadMac: return "answer's MAC is not under the request's key, or does not verify";
     case Invalid::kCount_: break;
   }
   return "unknown";

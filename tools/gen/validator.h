@@ -24,12 +24,18 @@
 // anywhere. A 4-byte crypto-NAK trailer (RFC 5905 section 7.4: the server
 // could not authenticate the request) is counted apart too.
 //
-// check_answer() is a pure function: noexcept, allocation-free.
+// An answer to a signed request (--keys) must carry a MAC under the
+// request's key that verifies: check_answer_mac(), after check_answer().
+//
+// check_answer() is a pure function: noexcept, allocation-free; so is
+// check_answer_mac() but for the caller's MacEngine.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
+#include "auth/keys.h"
+#include "auth/mac_engine.h"
 #include "core/ntp_packet.h"
 #include "core/ntp_time.h"
 
@@ -58,6 +64,8 @@ enum class Invalid : uint8_t {
   kOutOfBounds,           // receive or transmit timestamp beyond max_offset of the client's clock
   kIpChecksum,            // IPv4 header checksum wrong
   kUnsynchronized,        // LI=3 or stratum 16, with --reject-unsync
+  kUnsignedAnswer,        // a signed request's answer carries no MAC
+  kBadMac,                // a signed request's answer's MAC is not the request's key's, or does not verify
   kCount_,
 };
 inline constexpr size_t kInvalidCount = static_cast<size_t>(Invalid::kCount_);
@@ -106,5 +114,12 @@ struct ValidatorOptions {
 
 AnswerCheck check_answer(std::span<const uint8_t> ntp, const Expectation& expected, const LocalTimes& local,
                          const ValidatorOptions& options) noexcept;
+
+// For an answer to a request signed with key `key_id` that check_answer()
+// found usable (kGood or kUnsynchronized; any other verdict is returned as
+// it is): the answer must end in a MAC with that key id which verifies with
+// `keys`, else it is invalid (kUnsignedAnswer, kBadMac).
+AnswerCheck check_answer_mac(const AnswerCheck& check, std::span<const uint8_t> ntp, uint32_t key_id,
+                             auth::MacEngine& engine, const auth::KeyStore& keys) noexcept;
 
 }  // namespace tachyon::gen

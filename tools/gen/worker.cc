@@ -18,8 +18,9 @@
 
 namespace tachyon::gen {
 
-Worker::Worker(const WorkerSetup& setup)
+Worker::Worker(const WorkerSetup& setup, std::optional<auth::MacEngine> engine)
     : s_(setup),
+      engine_(std::move(engine)),
       me_(setup.shared[setup.index]),
       table_(setup.table_capacity, setup.flows != nullptr),
       stats_(std::make_unique<StepStats>()) {
@@ -171,7 +172,12 @@ void Worker::send(uint64_t now) noexcept {
       table_.record_flow(counter, FlowRecord{org, client});
     }
     rte_mbuf* m = pkts[i];
-    const uint16_t length = s_.builder->build(rte_pktmbuf_mtod(m, uint8_t*), t, client, port, xmt, org, rec);
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint16_t length = s_.builder->build(frame, t, client, port, xmt, org, rec);
+    // A signed request's MAC covers its transmit timestamp: computed here,
+    // before the send time is taken. (If OpenSSL failed, the request goes
+    // with a zero digest and comes back refused.)
+    if (engine_) s_.builder->sign(frame, t, *engine_);
     m->data_len = length;
     m->pkt_len = length;
   }
@@ -364,7 +370,10 @@ bool Worker::handle_answer(rte_mbuf* m, const uint8_t* frame, const Classified& 
     e.previous_receive = flow->origin;
   }
   const LocalTimes local{map.to_ntp(tx_tsc), map.to_ntp(rx_tsc)};
-  const AnswerCheck check = check_answer({ntp, k.payload_length}, e, local, s_.validator);
+  AnswerCheck check = check_answer({ntp, k.payload_length}, e, local, s_.validator);
+  if (rt.is_signed()) {
+    check = check_answer_mac(check, {ntp, k.payload_length}, s_.builder->mac_key()->id, *engine_, *s_.keys);
+  }
   switch (check.verdict) {
     case Verdict::kGood:
     case Verdict::kUnsynchronized:

@@ -17,12 +17,16 @@
 // shared by the workers (relaxed atomics: a race only costs one basic
 // answer).
 //
+// With --keys, each worker signs its +mac requests and checks their
+// answers' MACs with a MacEngine of its own.
+//
 // Per packet: no allocation, system call, lock or log line; bursts of 32.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/clock_model.h"
 #include "core/counters.h"
@@ -84,6 +88,7 @@ struct WorkerSetup {
   uint16_t queue = 0;
   rte_mempool* pool = nullptr;
   const RequestBuilder* builder = nullptr;
+  const auth::KeyStore* keys = nullptr;  // --keys: what answers' MACs are checked against
   const uint8_t* schedule = nullptr;  // kScheduleSize template indices
   OriginCodec codec;
   bool echo = false;
@@ -109,7 +114,9 @@ struct WorkerSetup {
 
 class Worker {
  public:
-  explicit Worker(const WorkerSetup& setup);
+  // `engine`: this worker's own, for signed requests (builder->mac_key()
+  // set; then setup.keys too).
+  explicit Worker(const WorkerSetup& setup, std::optional<auth::MacEngine> engine = std::nullopt);
 
   // Polls until told kExit.
   void run() noexcept;
@@ -146,6 +153,7 @@ class Worker {
   }
 
   WorkerSetup s_;
+  std::optional<auth::MacEngine> engine_;  // signs requests and checks answers' MACs (--keys)
   WorkerShared& me_;
   FlightTable table_;
   std::unique_ptr<StepStats> stats_;
