@@ -1,5 +1,6 @@
 // libFuzzer target: whatever arrives on tachyon-gen's port goes through
-// classify(), then the answer validator, the ARP / neighbor-solicitation
+// classify(), then the answer validator (and, as for an answer to a signed
+// request, the check of its MAC), the ARP / neighbor-solicitation
 // answerers or the MAC resolution, as in the worker and the resolver. None
 // may read or write outside the frame (run under ASan/UBSan).
 #include <cstddef>
@@ -8,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "auth/key_file.h"
+#include "tests/gen/reference_mac.h"
 #include "tools/gen/frames.h"
 #include "tools/gen/validator.h"
 
@@ -28,12 +31,28 @@ const ClientSet& clients() {
   return set;
 }
 
+// --keys: the keys a signed request's answer is checked against.
+const auth::KeyStore& keys() {
+  static const auth::KeyStore store = [] {
+    auth::KeyFileResult file = auth::parse_key_file(testing::kTestKeys, "fuzz.keys");
+    return std::move(file.keys);
+  }();
+  return store;
+}
+
+auth::MacEngine& engine() {
+  static auth::MacEngine e = std::move(auth::MacEngine::create().value());
+  return e;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > kCapacity || size < 1) return 0;
-  // The first byte picks the server's family and the VLAN, the rest is the frame.
+  // The first byte picks the server's family, the VLAN and the key of a
+  // signed request; the rest is the frame.
   const bool v6 = data[0] & 1;
+  const uint32_t key_id = 1 + (data[0] >> 2) % 3;
   RxFilter f;
   f.mac = {0x02, 0, 0, 0, 0, 0x02};
   f.vlan = (data[0] & 2) ? 7 : 0;
@@ -53,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::span<const uint8_t> ntp(frame.data() + c.payload_offset, c.payload_length);
       const LocalTimes local{core::NtpTimestamp{0xe000'0000'0000'0000ull}, core::NtpTimestamp{0xe000'0001'0000'0000ull}};
       const uint64_t origin = ntp.size() >= 32 ? core::load_be64(ntp.data() + 24) : 0;
-      (void)check_answer(ntp, Expectation{4, core::Mode::kServer, origin}, local, ValidatorOptions{});
+      const AnswerCheck checked = check_answer(ntp, Expectation{4, core::Mode::kServer, origin}, local, ValidatorOptions{});
+      (void)check_answer_mac(checked, ntp, key_id, engine(), keys());
       break;
     }
     case FrameKind::kArpRequest:
