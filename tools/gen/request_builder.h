@@ -91,7 +91,8 @@ class RequestBuilder {
   // Signs request `tmpl` that build() just wrote at `frame`: the digest
   // over its NTP payload up to the MAC, then the UDP checksum. Does nothing
   // for a template that is not signed. Returns false if OpenSSL failed (the
-  // digest is then left zero: the server will refuse the request).
+  // digest is then zero, the checksum still right: the server will refuse
+  // the request).
   bool sign(uint8_t* frame, uint8_t tmpl, auth::MacEngine& engine) const noexcept;
 
   const RequestTemplate& request_template(size_t i) const noexcept { return templates_[i]; }
@@ -158,6 +159,8 @@ inline bool RequestBuilder::sign(uint8_t* frame, uint8_t tmpl, auth::MacEngine& 
   uint8_t* ntp = frame + ntp_offset_;
   const size_t mac_size = mac_key_->mac_size();
   if (engine.sign(*mac_key_, {ntp, t.signed_mac_offset}, {ntp + t.signed_mac_offset, mac_size}) != mac_size) {
+    // Back to the template's zero digest, which its checksum covers.
+    std::memset(ntp + t.signed_mac_offset + auth::kKeyIdSize, 0, mac_size - auth::kKeyIdSize);
     return false;
   }
   // The template's sum has the key id and a zero digest; the digest starts

@@ -176,7 +176,7 @@ void Worker::send(uint64_t now) noexcept {
     const uint16_t length = s_.builder->build(frame, t, client, port, xmt, org, rec);
     // A signed request's MAC covers its transmit timestamp: computed here,
     // before the send time is taken. (If OpenSSL failed, the request goes
-    // with a zero digest and comes back refused.)
+    // out with a zero digest, to be refused: never seen.)
     if (engine_) s_.builder->sign(frame, t, *engine_);
     m->data_len = length;
     m->pkt_len = length;
